@@ -1,0 +1,224 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/leakdiff/leakdiff/profile"
+	"github.com/leakdiff/leakdiff/report"
+)
+
+// AnalyzeOptions holds the analyze command's flags.
+type AnalyzeOptions struct {
+	Args         []string
+	Granularity  string
+	Site         string
+	SiteRegexp   string
+	SiteSkip     []string
+	Source       string
+	SourceRegexp string
+	SourceLabel  string
+	MaxSize      string
+	Top          int
+	Strict       bool
+	Quiet        bool
+}
+
+const analyzeExamples = `  # a folder of snapshots, walked recursively (one source per sub-folder)
+  leakdiff analyze ./snapshots/
+
+  # files or globs (quoted globs are expanded by leakdiff itself)
+  leakdiff analyze ./snapshots/*.pb.gz
+  leakdiff analyze 'snapshots/**/heap-*.pb.gz'
+
+  # a goroutine dump straight from a live process
+  curl -s localhost:6060/debug/pprof/goroutine?debug=2 | leakdiff analyze -
+
+  # one folder holding several processes: take the source from the file name
+  leakdiff analyze --source-regexp '^(?P<source>[a-z0-9-]+)-(heap|goroutine)' ./snapshots/`
+
+func newAnalyzeCmd(stdin io.Reader, runF func(context.Context, *AnalyzeOptions, io.Reader, io.Writer, io.Writer) error) *cobra.Command {
+	opts := &AnalyzeOptions{}
+	c := &cobra.Command{
+		Use:   "analyze PATH...",
+		Short: "Show which call sites grow over a series of snapshots",
+		Long: `Read heap and goroutine snapshots, group them by source (the process they
+came from) and kind, order them in time, line up each call site across them,
+and rank the sites of each series by growth from its first to its last snapshot.
+
+Inputs: pprof protobuf (gzip'd or not) as served by /debug/pprof/heap, /allocs,
+/goroutine and /goroutineleak; the Go debug=1 text profiles (names are read from
+their '#' lines); goroutine dumps (debug=2, runtime.Stack, crash output); the
+legacy formats pprof itself parses. A PATH may be a file, a directory (walked;
+hidden entries ignored), a glob, or "-" for standard input.
+
+Time of a snapshot: the profile's own timestamp, else one in the file name
+(2026-11-21T22:50:01Z, 20261121T225001Z, 2026-11-21_22-50-01, Unix seconds),
+else file-name order (with a note). Snapshots with identical content are
+counted once.
+
+Sources: by default one per directory, and within a directory one per file-name
+stem (primary-heap-*.pb.gz and replica-heap-*.pb.gz are two sources). Restarts
+inside a source (a new build ID, cumulative counters going down) split its
+series into segments; growth is measured over the last one.
+
+Files that cannot be read are listed with the reason and the rest is analysed;
+--strict makes any such file fatal (exit 2).`,
+		Example: analyzeExamples,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Args = args
+			if runF != nil {
+				return runF(c.Context(), opts, stdin, c.OutOrStdout(), c.ErrOrStderr())
+			}
+			return runAnalyze(c.Context(), opts, stdin, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&opts.Granularity, "granularity", "function", "align sites by `function` or by line (function plus file:line)")
+	f.StringVar(&opts.Site, "site", "auto", "which frame is a stack's site: auto (leaf-most frame outside the runtime, standard library and allocators) or leaf")
+	f.StringVar(&opts.SiteRegexp, "site-regexp", "", "take as site the leaf-most frame whose function matches this `regexp` (falls back to auto)")
+	f.StringArrayVar(&opts.SiteSkip, "site-skip", nil, "also never take frames whose function matches this `regexp` as a site (repeatable)")
+	f.StringVar(&opts.Source, "source", "", "put every input into one source of this `name`")
+	f.StringVar(&opts.SourceRegexp, "source-regexp", "", "take the source from the file's base name: the group named source, else the first group (`regexp`)")
+	f.StringVar(&opts.SourceLabel, "source-label", "", "take the source from this pprof/goroutine label `key`")
+	f.StringVar(&opts.MaxSize, "max-snapshot-size", "1GiB", "refuse snapshots larger than this `size` once decompressed (e.g. 512MiB, 2GB)")
+	f.IntVar(&opts.Top, "top", 10, "list at most `n` sites per series")
+	f.BoolVar(&opts.Strict, "strict", false, "exit 2 if any input is skipped")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress and no warnings on stderr")
+	_ = c.RegisterFlagCompletionFunc("granularity", cobra.FixedCompletions([]string{"function", "line"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("site", cobra.FixedCompletions([]string{"auto", "leaf"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+// loadOptions validates the flags and turns them into profile options.
+func (o *AnalyzeOptions) loadOptions() (profile.LoadOptions, error) {
+	var lo profile.LoadOptions
+	sp := profile.DefaultSitePolicy()
+	switch o.Granularity {
+	case "function":
+	case "line":
+		sp.Granularity = profile.ByLine
+	default:
+		return lo, usageErrorf("--granularity must be one of function, line (got %q)", o.Granularity)
+	}
+	switch o.Site {
+	case "auto":
+	case "leaf":
+		sp.Mode = profile.SiteLeaf
+	default:
+		return lo, usageErrorf("--site must be one of auto, leaf (got %q)", o.Site)
+	}
+	if o.SiteRegexp != "" {
+		re, err := regexp.Compile(o.SiteRegexp)
+		if err != nil {
+			return lo, usageErrorf("--site-regexp: %v", err)
+		}
+		sp.Mode, sp.Match = profile.SiteMatch, re
+	}
+	for _, s := range o.SiteSkip {
+		re, err := regexp.Compile(s)
+		if err != nil {
+			return lo, usageErrorf("--site-skip: %v", err)
+		}
+		sp.Machinery = append(sp.Machinery, profile.RegexpRule("user", "--site-skip "+s, re))
+	}
+	if o.SourceRegexp != "" {
+		re, err := regexp.Compile(o.SourceRegexp)
+		if err != nil {
+			return lo, usageErrorf("--source-regexp: %v", err)
+		}
+		lo.SourceRegexp = re
+	}
+	n, err := parseSize(o.MaxSize)
+	if err != nil {
+		return lo, usageErrorf("--max-snapshot-size: %v", err)
+	}
+	if o.Top < 1 {
+		return lo, usageErrorf("--top must be at least 1 (got %d)", o.Top)
+	}
+	lo.Decode.Sites = sp
+	lo.Decode.MaxBytes = n
+	lo.Source = o.Source
+	lo.SourceLabel = o.SourceLabel
+	return lo, nil
+}
+
+func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	lo, err := opts.loadOptions()
+	if err != nil {
+		return err
+	}
+	lo.Stdin = stdin
+	progress := !opts.Quiet && isTerminal(stderr)
+	if progress {
+		lo.Progress = func(done, total int) {
+			fmt.Fprintf(stderr, "\rleakdiff: reading %d/%d files", done, total)
+			if done == total {
+				fmt.Fprint(stderr, "\r\033[K")
+			}
+		}
+	}
+	loaded, err := profile.Load(ctx, opts.Args, lo)
+	if err != nil {
+		return &exitError{code: ExitUsage, err: err}
+	}
+	warn := func(format string, args ...any) {
+		if !opts.Quiet {
+			fmt.Fprintf(stderr, "leakdiff: warning: "+format+"\n", args...)
+		}
+	}
+	for _, sk := range loaded.Skipped {
+		warn("%s: %v", sk.File, sk.Err)
+	}
+	for _, w := range loaded.Warnings {
+		warn("%s", w)
+	}
+	for _, s := range loaded.Snapshots {
+		for _, n := range s.Notes {
+			warn("%s: %s", s.File, n)
+		}
+	}
+	if len(loaded.Snapshots) == 0 {
+		return usageErrorf("no usable snapshot in %s", describeArgs(opts.Args, loaded.Files))
+	}
+	set := profile.Align(loaded.Snapshots)
+	if len(set.Series) == 0 {
+		warn("no heap or goroutine snapshot among the inputs: nothing to analyse")
+	}
+	err = report.WriteSummary(stdout, report.Summary{
+		Files:    loaded.Files,
+		Set:      set,
+		Skipped:  loaded.Skipped,
+		Warnings: loaded.Warnings,
+		Top:      opts.Top,
+		Line:     opts.Granularity == "line",
+	})
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if n := len(loaded.Skipped) + len(set.Duplicates); opts.Strict && n > 0 {
+		return usageErrorf("--strict: %d input(s) skipped", n)
+	}
+	return nil
+}
+
+func describeArgs(args []string, files int) string {
+	s := strings.Join(args, " ")
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return fmt.Sprintf("%s (%d file(s) considered)", s, files)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,84 @@
+// Package cmd is leakdiff's command line: cobra commands, flags, wiring and
+// exit codes. It holds no analysis logic.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, as in diff(1): 0 analysed and nothing at or above --fail-on,
+// 1 findings at or above --fail-on, 2 bad usage or no usable input.
+const (
+	ExitOK       = 0
+	ExitFindings = 1
+	ExitUsage    = 2
+)
+
+// exitError carries an exit code up to Main, the one place that exits.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// Main runs leakdiff with the process's arguments and streams and returns
+// the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+}
+
+// Run runs the command tree in-process; tests call it directly.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := NewRootCmd(stdin)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && !errors.Is(ee.err, errSilent) {
+			fmt.Fprintf(stderr, "leakdiff: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	// Cobra's own errors (unknown flag, wrong argument count) are usage
+	// errors.
+	fmt.Fprintf(stderr, "leakdiff: %v\n", err)
+	return ExitUsage
+}
+
+// errSilent marks an error already reported.
+var errSilent = errors.New("already reported")
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(stdin io.Reader) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "leakdiff",
+		Short: "Find memory and goroutine leaks in a series of pprof snapshots",
+		Long: `leakdiff reads a series of heap and goroutine snapshots taken over time
+(pprof protobuf, Go debug=1 text profiles, goroutine dumps), lines up the same
+call site across them and shows which sites grow.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newAnalyzeCmd(stdin, nil), newVersionCmd())
+	return root
+}

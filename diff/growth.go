@@ -1,0 +1,47 @@
+package diff
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/leakdiff/leakdiff/profile"
+)
+
+// Growth is a site's change over the final segment of a series.
+type Growth struct {
+	// Site indexes Series.Sites.
+	Site int
+	// First and Last are the values at the segment's first and last
+	// snapshot; Delta is Last − First.
+	First, Last, Delta int64
+}
+
+// RankGrowth returns every site of s whose value changed or is non-zero in
+// the final segment, largest growth first; ties are broken by the larger
+// last value, then by site.
+func RankGrowth(s *profile.Series) []Growth {
+	start, end := s.LastSegment()
+	if end <= start {
+		return nil
+	}
+	out := make([]Growth, 0, len(s.Sites))
+	for i := range s.Sites {
+		v := s.Sites[i].Values
+		g := Growth{Site: i, First: v[start], Last: v[end-1]}
+		g.Delta = g.Last - g.First
+		if g.First == 0 && g.Last == 0 && g.Delta == 0 {
+			continue
+		}
+		out = append(out, g)
+	}
+	slices.SortFunc(out, func(a, b Growth) int {
+		if c := cmp.Compare(b.Delta, a.Delta); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Last, a.Last); c != 0 {
+			return c
+		}
+		return s.Sites[a.Site].Site.Compare(s.Sites[b.Site].Site)
+	})
+	return out
+}

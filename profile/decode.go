@@ -1,0 +1,381 @@
+package profile
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	pprof "github.com/google/pprof/profile"
+)
+
+// DecodeOptions tunes Decode.
+type DecodeOptions struct {
+	// Sites chooses each sample's site.
+	Sites SitePolicy
+	// MaxBytes bounds a snapshot's size after decompression; 0 means
+	// DefaultMaxBytes.
+	MaxBytes int64
+	// Seed keys the content digest; snapshots compared for identity must
+	// share it.
+	Seed maphash.Seed
+}
+
+// DefaultMaxBytes is the default bound on one decompressed snapshot.
+const DefaultMaxBytes = 1 << 30
+
+// Decode reads one snapshot from data: a pprof protobuf (gzip'd or not), a
+// legacy text profile that pprof parses (Go debug=1 heap and goroutine
+// profiles, whose '#' lines give names), or a goroutine text dump (debug=2,
+// runtime.Stack, crash output). name is the file name: it tells a
+// goroutineleak dump from a goroutine dump, and it prefixes nothing (the
+// caller wraps errors with the path).
+func Decode(data []byte, name string, opts *DecodeOptions) (*Snapshot, error) {
+	if len(data) == 0 {
+		return nil, ErrEmpty
+	}
+	maxBytes := opts.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
+		raw, err := gunzip(data, maxBytes)
+		if err != nil {
+			return nil, fmt.Errorf("decompress: %w", err)
+		}
+		data = raw
+		if len(data) == 0 {
+			return nil, ErrEmpty
+		}
+	} else if int64(len(data)) > maxBytes {
+		return nil, fmt.Errorf("%d bytes is over the limit of %d", len(data), maxBytes)
+	}
+	digest := maphash.Bytes(opts.Seed, data)
+	var s *Snapshot
+	var err error
+	if isText(data) && looksLikeGoroutineDump(data) {
+		s, err = decodeDump(data, name, &opts.Sites)
+	} else {
+		s, err = decodePprof(data, &opts.Sites)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.Digest = digest
+	return s, nil
+}
+
+func gunzip(data []byte, maxBytes int64) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(min(len(data)*4, int(min(maxBytes, 256<<20))))
+	n, err := io.Copy(&buf, io.LimitReader(zr, maxBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > maxBytes {
+		return nil, fmt.Errorf("inflates to more than %d bytes (the size limit)", maxBytes)
+	}
+	return buf.Bytes(), nil
+}
+
+// isText reports whether data looks like text: no NUL byte in its first
+// 4 KiB.
+func isText(data []byte) bool {
+	return bytes.IndexByte(data[:min(len(data), 4096)], 0) < 0
+}
+
+func decodeDump(data []byte, name string, p *SitePolicy) (*Snapshot, error) {
+	leakOnly := strings.Contains(strings.ToLower(name), "goroutineleak")
+	s := &Snapshot{Kind: KindGoroutine, Type: "goroutine", Format: FormatGoroutineDump,
+		Metrics: []Metric{{Name: "goroutines", Unit: "count"}}, Cumulative: -1}
+	if leakOnly {
+		s.Kind, s.Type = KindGoroutineLeak, "goroutineleak"
+	}
+	r := newReducer(p, 1)
+	one := []int64{1}
+	var maxID int64
+	stats, err := ParseGoroutineDump(bytes.NewReader(data), func(g *Goroutine) error {
+		maxID = max(maxID, g.ID)
+		if leakOnly && !g.Leaked {
+			return nil
+		}
+		for k, v := range g.Labels {
+			r.addLabel(k, v)
+		}
+		r.add(g.Stack, one, &goroutineSample{state: g.State, wait: g.Wait, leaked: g.Leaked, createdBy: g.CreatedBy.Function})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("parse goroutine dump: %w", err)
+	}
+	s.Sites, s.Totals = r.finish()
+	s.Labels = r.dominantLabels()
+	s.Cumulative = maxID
+	if stats.ProblemCount > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d malformed line(s) skipped, first: %v", stats.ProblemCount, stats.Problems[0]))
+	}
+	return s, nil
+}
+
+func decodePprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
+	p, err := pprof.ParseData(data)
+	if err != nil {
+		if hint := notAProfile(data); hint != "" {
+			return nil, fmt.Errorf("%w: %s", ErrUnrecognized, hint)
+		}
+		if strings.Contains(err.Error(), "unrecognized profile format") {
+			return nil, fmt.Errorf("%w: not a pprof protobuf, legacy pprof text or goroutine dump", ErrUnrecognized)
+		}
+		return nil, err
+	}
+	s := &Snapshot{Format: FormatProto, Cumulative: -1}
+	var symbols map[uint64][]Frame
+	if isText(data) {
+		s.Format = FormatLegacy
+		symbols = legacySymbols(data)
+		switch {
+		case bytes.HasPrefix(data, []byte("heap profile:")):
+			s.Format = FormatGoHeapText
+		case goCountRE.Match(data[:min(len(data), 256)]):
+			s.Format = FormatGoCountText
+		}
+	}
+	if p.TimeNanos > 0 {
+		s.Time = time.Unix(0, p.TimeNanos).UTC()
+		s.TimeFrom = TimeFromProfileData
+	}
+	for _, m := range p.Mapping {
+		if m.BuildID != "" || m.File != "" {
+			s.Binary = m.BuildID
+			if s.Binary == "" {
+				s.Binary = m.File
+			}
+			break
+		}
+	}
+	idx := classify(p, s)
+	if len(p.Sample) == 0 {
+		s.Notes = append(s.Notes, "no samples")
+	}
+	if s.Kind == KindOther {
+		s.Totals = nil
+		return s, nil
+	}
+
+	r := newReducer(sp, len(idx))
+	frames := make(map[*pprof.Location][]Frame, len(p.Location))
+	locFrames := func(l *pprof.Location) []Frame {
+		if f, ok := frames[l]; ok {
+			return f
+		}
+		var out []Frame
+		if len(l.Line) == 0 && symbols != nil {
+			out = symbols[l.Address+1] // pprof moved legacy addresses back by one
+		}
+		if out == nil {
+			for _, ln := range l.Line {
+				if ln.Function == nil {
+					continue
+				}
+				name := ln.Function.Name
+				if name == "" {
+					name = ln.Function.SystemName
+				}
+				out = append(out, Frame{Function: NormalizeFunction(name), File: ln.Function.Filename, Line: int(ln.Line)})
+			}
+		}
+		if len(out) == 0 {
+			out = []Frame{{Function: "0x" + strconv.FormatUint(l.Address, 16)}}
+		}
+		frames[l] = out
+		return out
+	}
+	vals := make([]int64, len(idx))
+	negative := false
+	var cumulative int64
+	cumIdx := sampleIndex(p, "alloc_objects")
+	var stk Stack
+	for _, smp := range p.Sample {
+		stk = stk[:0]
+		for _, l := range smp.Location {
+			stk = append(stk, locFrames(l)...)
+		}
+		allZero := true
+		for i, j := range idx {
+			vals[i] = smp.Value[j]
+			if vals[i] < 0 {
+				negative = true
+			}
+			if vals[i] != 0 {
+				allZero = false
+			}
+		}
+		if cumIdx >= 0 {
+			cumulative += smp.Value[cumIdx]
+		}
+		if allZero {
+			continue // freed allocations of a heap profile: no in-use value
+		}
+		for k, v := range smp.Label {
+			if len(v) > 0 {
+				r.addLabel(k, v[0])
+			}
+		}
+		r.add(append(Stack(nil), stk...), vals, nil)
+	}
+	s.Sites, s.Totals = r.finish()
+	s.Labels = r.dominantLabels()
+	if cumIdx >= 0 {
+		s.Cumulative = cumulative
+	}
+	if negative {
+		s.Notes = append(s.Notes, "negative values: this looks like a diff of two profiles, not a snapshot")
+	}
+	return s, nil
+}
+
+var goCountRE = regexp.MustCompile(`^\s*(\S+) profile: total \d+`)
+
+// classify sets the snapshot's kind, type and metrics from the sample types
+// (never from the file name) and returns the sample-value index of each
+// metric.
+func classify(p *pprof.Profile, s *Snapshot) []int {
+	find := func(names ...string) int {
+		for _, n := range names {
+			if i := sampleIndex(p, n); i >= 0 {
+				return i
+			}
+		}
+		return -1
+	}
+	unit := func(i int) string { return p.SampleType[i].Unit }
+	if i := find("inuse_space", "space"); i >= 0 && unit(i) == "bytes" {
+		s.Kind, s.Type = KindHeap, "heap"
+		idx := []int{i}
+		s.Metrics = []Metric{{Name: p.SampleType[i].Type, Unit: "bytes"}}
+		if j := find("inuse_objects", "objects"); j >= 0 {
+			idx = append(idx, j)
+			s.Metrics = append(s.Metrics, Metric{Name: p.SampleType[j].Type, Unit: "count"})
+		}
+		return idx
+	}
+	if i := find("goroutine"); i >= 0 {
+		s.Kind, s.Type = KindGoroutine, "goroutine"
+		s.Metrics = []Metric{{Name: "goroutines", Unit: "count"}}
+		return []int{i}
+	}
+	if i := find("goroutineleak"); i >= 0 {
+		s.Kind, s.Type = KindGoroutineLeak, "goroutineleak"
+		s.Metrics = []Metric{{Name: "goroutines", Unit: "count"}}
+		return []int{i}
+	}
+	s.Kind = KindOther
+	switch {
+	case find("alloc_space", "alloc_objects") >= 0:
+		s.Type = "allocs (cumulative since start, never a leak signal)"
+	case find("cpu") >= 0:
+		s.Type = "cpu"
+	case find("contentions", "delay") >= 0:
+		s.Type = "contentions (mutex or block)"
+	case find("threadcreate") >= 0:
+		s.Type = "threadcreate"
+	case find("wall", "wall-time") >= 0:
+		s.Type = "wall time"
+	default:
+		var names []string
+		for _, st := range p.SampleType {
+			names = append(names, st.Type+"/"+st.Unit)
+		}
+		s.Type = strings.Join(names, ",")
+		if s.Type == "" {
+			s.Type = "no sample types"
+		}
+	}
+	return nil
+}
+
+func sampleIndex(p *pprof.Profile, name string) int {
+	for i, st := range p.SampleType {
+		if st.Type == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// legacySymRE matches the symbol lines a Go debug=1 profile prints after each
+// record (runtime/pprof printStackRecord):
+//
+//	#	0x4b8f2c	main.leak+0x4c	/src/main.go:42
+//
+// Inlined calls repeat the address on consecutive lines, innermost first.
+var legacySymRE = regexp.MustCompile(`^#\t(0x[0-9a-fA-F]+)\t(\S+?)(?:\+0x[0-9a-fA-F]+)?\t(.*):(\d+)\s*$`)
+
+// legacySymbols reads the '#' lines of a Go debug=1 text profile, which
+// pprof's legacy parser skips as comments, into address → frames.
+func legacySymbols(data []byte) map[uint64][]Frame {
+	out := map[uint64][]Frame{}
+	var last uint64 // address being filled by consecutive lines
+	for _, line := range strings.Split(string(data), "\n") {
+		m := legacySymRE.FindStringSubmatch(strings.TrimRight(line, "\r"))
+		if m == nil {
+			last = 0
+			continue
+		}
+		addr, err := strconv.ParseUint(m[1][2:], 16, 64)
+		if err != nil || addr != last && out[addr] != nil {
+			last = 0 // already known from an earlier record
+			continue
+		}
+		n, _ := strconv.Atoi(m[4])
+		out[addr] = append(out[addr], Frame{Function: NormalizeFunction(m[2]), File: m[3], Line: n})
+		last = addr
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// notAProfile names well-known files that are not profiles, so the error
+// says what the file is.
+func notAProfile(data []byte) string {
+	head := strings.TrimSpace(string(data[:min(len(data), 4096)]))
+	switch {
+	case strings.HasPrefix(head, "heap_v2/"):
+		return "a jemalloc heap_v2 profile, which pprof's parser does not read (convert it with jeprof --proto)"
+	case strings.HasPrefix(head, "{") && strings.Contains(head, `"nodes"`):
+		return "a Chrome/Node .cpuprofile (JSON), not a pprof profile"
+	case strings.HasPrefix(head, "{") || strings.HasPrefix(head, "["):
+		return "a JSON document, not a pprof profile"
+	case strings.Contains(head, "WARNING: DATA RACE"):
+		return "a race detector report, not a goroutine dump"
+	case strings.HasPrefix(head, "Type:") || strings.Contains(head, "\nSamples:\n"):
+		return "the output of go tool pprof -raw/-text, not a profile file (save the profile itself)"
+	case collapsedRE.MatchString(head):
+		return "folded/collapsed stacks text, not a pprof profile"
+	case perfScriptRE.MatchString(head):
+		return "perf script output, not a pprof profile"
+	}
+	return ""
+}
+
+var (
+	collapsedRE  = regexp.MustCompile(`^[^\s;]+(;[^;\n]+)* \d+$`)
+	perfScriptRE = regexp.MustCompile(`(?m)^\S+\s+\d+(/\d+)?\s+(\[\d+\]\s+)?[\d.]+:`)
+)
+
+// errNotProfile reports whether err means "this file is no profile".
+func errNotProfile(err error) bool {
+	return errors.Is(err, ErrUnrecognized) || errors.Is(err, ErrEmpty)
+}

@@ -1,0 +1,319 @@
+package profile
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Goroutine is one goroutine of a text dump (runtime.Stack, the
+// /debug/pprof/goroutine?debug=2 page, or a crash's traceback).
+type Goroutine struct {
+	// ID is the goroutine id of the header line.
+	ID int64
+	// State is the wait reason or status without its decorations:
+	// "chan send", "select", "IO wait", "running", "sleep".
+	State string
+	// Wait is how long it has been blocked; the runtime prints whole
+	// minutes from one minute on, so zero means under a minute or unknown.
+	Wait time.Duration
+	// Leaked is set when the runtime marked the goroutine "(leaked)": the
+	// garbage collector proved it can never run again (Go 1.26
+	// goroutineleakprofile).
+	Leaked bool
+	// Locked is set for "locked to thread".
+	Locked bool
+	// Labels are the pprof labels printed with GODEBUG=tracebacklabels=1;
+	// nil when none.
+	Labels map[string]string
+	// Stack is leaf first. It stops at the goroutine's entry function:
+	// the "created by" frame is in CreatedBy, not here.
+	Stack Stack
+	// CreatedBy is the frame of the go statement that started the
+	// goroutine; zero for the main goroutine or when the dump omits it.
+	CreatedBy Frame
+	// CreatorID is the goroutine that ran the go statement (Go 1.21+
+	// "in goroutine N"); 0 when not printed.
+	CreatorID int64
+	// Elided is set when the runtime cut frames ("...N frames elided...").
+	Elided bool
+}
+
+// Line shapes of a goroutine dump, as the runtime prints them
+// (runtime/traceback.go goroutineheader, traceback1, printcreatedby):
+//
+//	goroutine 17 [chan send, 12 minutes]:
+//	goroutine 17 gp=0xc000102a80 m=nil [chan send (leaked), locked to thread labels:{"k": "v"}]:
+//	main.(*T).run(0xc000012345, {0x1, 0x2})
+//		/src/main.go:42 +0x1d fp=0xc000 sp=0xc000 pc=0x4a1
+//	main.helper(...)
+//		/src/main.go:12
+//	...additional frames elided...
+//	...12 frames elided...
+//	created by main.start in goroutine 1
+//	created by main.start
+//	[originating from goroutine 1]:
+var (
+	dumpHeaderRE  = regexp.MustCompile(`^goroutine (\d+)(?: [a-z]+=\S+)* \[(.*)\]:\s*$`)
+	dumpFileRE    = regexp.MustCompile(`^\s+(.*?):(\d+)(?:\s.*)?$`)
+	dumpCreatedRE = regexp.MustCompile(`^created by (.+?)(?: in goroutine (\d+))?\s*$`)
+	dumpElidedRE  = regexp.MustCompile(`^\.\.\.(?:additional frames elided|\d+ frames elided)\.\.\.\s*$`)
+	dumpAncestRE  = regexp.MustCompile(`^\[originating from goroutine \d+\]:\s*$`)
+	dumpMinutesRE = regexp.MustCompile(`^(\d+) minutes$`)
+)
+
+// ParseError is a problem at one line of a text input. It prints as
+// "file:line: msg".
+type ParseError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *ParseError) Error() string {
+	if e.File == "" {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+}
+
+// MaxLineBytes bounds one line of a text input.
+const MaxLineBytes = 4 << 20
+
+// DumpStats summarises a parse.
+type DumpStats struct {
+	Goroutines int
+	// Problems are malformed lines that were skipped (non-fatal), at most
+	// the first 10.
+	Problems []error
+	// ProblemCount counts all of them.
+	ProblemCount int
+}
+
+// ParseGoroutineDump reads a goroutine text dump and calls fn for each
+// goroutine in order. Text that is not part of a goroutine block (a panic
+// message, "exit status 2", test output) is ignored, as panicparse does.
+// Malformed lines inside a block are skipped and counted in the stats. It
+// returns ErrUnrecognized when the input holds no goroutine header at all;
+// an error from fn stops the parse and is returned.
+func ParseGoroutineDump(r io.Reader, fn func(*Goroutine) error) (DumpStats, error) {
+	var st DumpStats
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
+	problem := func(line int, msg string) {
+		st.ProblemCount++
+		if len(st.Problems) < 10 {
+			st.Problems = append(st.Problems, &ParseError{Line: line, Msg: msg})
+		}
+	}
+	const (
+		outside   = iota // prose between blocks
+		inFrames         // expecting a function line, created by, or blank
+		inFile           // expecting the file line of the last function
+		inCreated        // expecting the file line of "created by"
+		inAncest         // inside an [originating from] section: skip to blank
+	)
+	state := outside
+	var g *Goroutine
+	emit := func() error {
+		if g == nil {
+			return nil
+		}
+		cur := g
+		g = nil
+		st.Goroutines++
+		return fn(cur)
+	}
+	lineNo := 0
+	for sc.Scan() {
+		lineNo++
+		line := strings.TrimRight(sc.Text(), "\r")
+		if m := dumpHeaderRE.FindStringSubmatch(line); m != nil {
+			if err := emit(); err != nil {
+				return st, err
+			}
+			id, _ := strconv.ParseInt(m[1], 10, 64)
+			g = &Goroutine{ID: id}
+			parseDumpStatus(g, m[2])
+			state = inFrames
+			continue
+		}
+		if state == outside {
+			continue
+		}
+		if strings.TrimSpace(line) == "" {
+			if err := emit(); err != nil {
+				return st, err
+			}
+			state = outside
+			continue
+		}
+		switch state {
+		case inAncest:
+			continue
+		case inFile, inCreated:
+			if m := dumpFileRE.FindStringSubmatch(line); m != nil {
+				n, _ := strconv.Atoi(m[2])
+				if state == inFile {
+					f := &g.Stack[len(g.Stack)-1]
+					f.File, f.Line = m[1], n
+				} else {
+					g.CreatedBy.File, g.CreatedBy.Line = m[1], n
+				}
+				state = inFrames
+				continue
+			}
+			// A function line without its file line (truncated or
+			// inlined output): fall through and read it as a new frame.
+			state = inFrames
+		}
+		switch {
+		case line[0] == ' ' || line[0] == '\t':
+			problem(lineNo, "file line without a function line")
+		case dumpElidedRE.MatchString(line):
+			g.Elided = true
+		case dumpAncestRE.MatchString(line):
+			state = inAncest
+		case strings.HasPrefix(line, "created by "):
+			m := dumpCreatedRE.FindStringSubmatch(line)
+			if m == nil {
+				problem(lineNo, "malformed created by line")
+				continue
+			}
+			g.CreatedBy = Frame{Function: NormalizeFunction(m[1])}
+			if m[2] != "" {
+				g.CreatorID, _ = strconv.ParseInt(m[2], 10, 64)
+			}
+			state = inCreated
+		default:
+			if strings.HasPrefix(line, "----- stack segment boundary") { // Go ≤ 1.3
+				continue
+			}
+			name, ok := dumpFunction(line)
+			if !ok {
+				// Not a frame: the block ended without a blank line
+				// ("exit status 2" right after the last frame). Only a
+				// line shaped like a frame is worth a word.
+				if !strings.ContainsAny(line, " \t") {
+					problem(lineNo, fmt.Sprintf("malformed frame %q", line))
+				}
+				if err := emit(); err != nil {
+					return st, err
+				}
+				state = outside
+				continue
+			}
+			g.Stack = append(g.Stack, Frame{Function: name})
+			state = inFile
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return st, fmt.Errorf("line %d: %w", lineNo+1, err)
+	}
+	if err := emit(); err != nil {
+		return st, err
+	}
+	if st.Goroutines == 0 {
+		return st, ErrUnrecognized
+	}
+	return st, nil
+}
+
+// dumpFunction reads a function line: "pkg.F(args)", "pkg.F(...)", or a C
+// frame "scanblock(0x7f42b0080000, 0x12de700)". Lines that end without an
+// argument list are not frames.
+func dumpFunction(line string) (string, bool) {
+	if !strings.HasSuffix(line, ")") {
+		return "", false
+	}
+	i := argListStart(line)
+	if i <= 0 || strings.ContainsAny(line[:i], " \t") && !strings.Contains(line[:i], "operator") {
+		return "", false
+	}
+	return NormalizeFunction(line[:i]), true
+}
+
+// parseDumpStatus reads the bracketed part of a header:
+//
+//	chan send (leaked), 12 minutes, locked to thread, synctest bubble 3 labels:{"k": "v"}
+func parseDumpStatus(g *Goroutine, s string) {
+	if i := strings.Index(s, " labels:{"); i >= 0 {
+		g.Labels = parseDumpLabels(s[i+len(" labels:"):])
+		s = s[:i]
+	}
+	parts := strings.Split(s, ", ")
+	state := parts[0]
+	for _, suf := range []string{" (durable)", " (scan)", " (leaked)"} {
+		if before, ok := strings.CutSuffix(state, suf); ok {
+			state = before
+			if suf == " (leaked)" {
+				g.Leaked = true
+			}
+		}
+	}
+	if strings.HasSuffix(state, " (leaked)") { // order varies across versions
+		state = strings.TrimSuffix(state, " (leaked)")
+		g.Leaked = true
+	}
+	g.State = state
+	for _, p := range parts[1:] {
+		if m := dumpMinutesRE.FindStringSubmatch(p); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			g.Wait = time.Duration(n) * time.Minute
+		} else if p == "locked to thread" {
+			g.Locked = true
+		}
+	}
+}
+
+// parseDumpLabels reads {"k": "v", "k2": "v2"} with Go-quoted strings.
+func parseDumpLabels(s string) map[string]string {
+	s = strings.TrimPrefix(s, "{")
+	out := map[string]string{}
+	for {
+		s = strings.TrimLeft(s, ", ")
+		if s == "" || s[0] == '}' {
+			break
+		}
+		kq, err := strconv.QuotedPrefix(s)
+		if err != nil {
+			break
+		}
+		s = strings.TrimPrefix(s[len(kq):], ": ")
+		vq, err := strconv.QuotedPrefix(s)
+		if err != nil {
+			break
+		}
+		s = s[len(vq):]
+		k, _ := strconv.Unquote(kq)
+		v, _ := strconv.Unquote(vq)
+		out[k] = v
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// looksLikeGoroutineDump reports whether text holds a goroutine header line
+// in its first 64 KiB.
+func looksLikeGoroutineDump(data []byte) bool {
+	head := data[:min(len(data), 64<<10)]
+	for len(head) > 0 {
+		line := head
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			head = nil
+		}
+		if bytes.HasPrefix(line, []byte("goroutine ")) && dumpHeaderRE.Match(bytes.TrimRight(line, "\r")) {
+			return true
+		}
+	}
+	return false
+}

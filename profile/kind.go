@@ -1,0 +1,98 @@
+package profile
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind is what a snapshot measures. Only KindHeap, KindGoroutine and KindGoroutineLeak
+// are analysed; KindOther snapshots are read, named and set aside.
+type Kind int
+
+const (
+	// KindOther is any profile leakdiff reads but does not analyse (cpu,
+	// mutex, block, threadcreate, allocation-only, wall time, …).
+	KindOther Kind = iota
+	// KindHeap is a heap profile: in-use bytes and objects per allocation site.
+	KindHeap
+	// KindGoroutine is a goroutine profile or dump: live goroutines per stack.
+	KindGoroutine
+	// KindGoroutineLeak is the runtime's goroutineleak profile: goroutines the
+	// garbage collector proved blocked forever. Every one is a leak.
+	KindGoroutineLeak
+)
+
+var kindNames = [...]string{KindOther: "other", KindHeap: "heap", KindGoroutine: "goroutine", KindGoroutineLeak: "goroutineleak"}
+
+func (k Kind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return fmt.Sprintf("Kind(%d)", int(k))
+	}
+	return kindNames[k]
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (k Kind) MarshalText() ([]byte, error) {
+	if k < 0 || int(k) >= len(kindNames) {
+		return nil, fmt.Errorf("invalid kind %d", int(k))
+	}
+	return []byte(kindNames[k]), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (k *Kind) UnmarshalText(b []byte) error {
+	for i, n := range kindNames {
+		if n == string(b) {
+			*k = Kind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown kind %q (want other, heap, goroutine or goroutineleak)", b)
+}
+
+// Format is the encoding a snapshot was read from.
+type Format string
+
+// The formats leakdiff reads.
+const (
+	FormatProto         Format = "pprof"        // protobuf, gzip'd or not
+	FormatLegacy        Format = "pprof-legacy" // legacy text/binary formats pprof parses
+	FormatGoHeapText    Format = "heap-debug1"  // Go heap profile, debug=1 text
+	FormatGoCountText   Format = "goroutine-debug1"
+	FormatGoroutineDump Format = "goroutine-debug2" // runtime.Stack / debug=2 / crash output
+)
+
+// TimeOrigin says where a snapshot's time came from, strongest first.
+type TimeOrigin int
+
+const (
+	// TimeUnknown: neither the profile nor the file name gave a time; the
+	// snapshot is ordered by file name.
+	TimeUnknown TimeOrigin = iota
+	// TimeFromFileName: a timestamp in the file name.
+	TimeFromFileName
+	// TimeFromProfileData: the profile's own TimeNanos.
+	TimeFromProfileData
+)
+
+func (o TimeOrigin) String() string {
+	switch o {
+	case TimeFromProfileData:
+		return "profile"
+	case TimeFromFileName:
+		return "file name"
+	default:
+		return "unknown"
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (o TimeOrigin) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// Errors a caller may branch on.
+var (
+	// ErrUnrecognized: the input is no profile format leakdiff reads.
+	ErrUnrecognized = errors.New("unrecognized format")
+	// ErrEmpty: the input is empty or holds no samples at all.
+	ErrEmpty = errors.New("empty input")
+)

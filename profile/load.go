@@ -1,0 +1,301 @@
+package profile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// LoadOptions tunes Load.
+type LoadOptions struct {
+	Decode DecodeOptions
+	// Source, when set, puts every snapshot into one source of that name.
+	Source string
+	// SourceLabel, when set, takes the source from this sample label's
+	// dominant value (pprof labels, or goroutine labels in a debug=2 dump).
+	SourceLabel string
+	// SourceRegexp, when set, takes the source from the file's base name:
+	// the group named "source", else the first group, else the whole match.
+	SourceRegexp *regexp.Regexp
+	// Workers bounds concurrent decoding; 0 means GOMAXPROCS.
+	Workers int
+	// Stdin is read for the argument "-".
+	Stdin io.Reader
+	// Progress, when set, is called after each file with the number done
+	// and the total, from the calling goroutine.
+	Progress func(done, total int)
+}
+
+// Skipped is an input that gave no snapshot, with the reason.
+type Skipped struct {
+	File string
+	Err  error
+}
+
+// Loaded is what Load read.
+type Loaded struct {
+	// Files counts the files considered (after expanding directories and
+	// globs).
+	Files int
+	// Snapshots holds every decoded snapshot in input order, Source set
+	// and Time filled from the file name where the profile had none.
+	Snapshots []Snapshot
+	// Skipped lists the inputs that gave no snapshot, in input order.
+	Skipped []Skipped
+	// Warnings are remarks on the inputs as a whole.
+	Warnings []string
+}
+
+const stdinName = "-"
+
+// Load expands the arguments (files, directories walked recursively,
+// globs expanded even when the shell did not, and "-" for standard input),
+// decodes every file with a bounded pool of workers and assigns each
+// snapshot its source. A file that cannot be read or decoded is not fatal:
+// it is listed in Skipped. Load fails only when ctx is done.
+func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error) {
+	if opts.Decode.Seed == (maphash.Seed{}) {
+		opts.Decode.Seed = maphash.MakeSeed()
+	}
+	res := &Loaded{}
+	files := expand(args, res)
+	res.Files = len(files)
+
+	var stdin []byte
+	var stdinErr error
+	if slices.Contains(files, stdinName) {
+		if opts.Stdin == nil {
+			stdinErr = errors.New("no standard input")
+		} else {
+			stdin, stdinErr = readLimited(opts.Stdin, maxInput(&opts.Decode))
+		}
+	}
+
+	type result struct {
+		snap *Snapshot
+		err  error
+	}
+	results := make([]result, len(files))
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	jobs := make(chan int)
+	done := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, max(len(files), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				var snap *Snapshot
+				var err error
+				if files[i] == stdinName {
+					if err = stdinErr; err == nil {
+						snap, err = Decode(stdin, "stdin", &opts.Decode)
+					}
+				} else {
+					snap, err = loadFile(files[i], &opts.Decode)
+				}
+				results[i] = result{snap, err}
+				done <- i
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i := range files {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(done) }()
+	n := 0
+	for range done {
+		n++
+		if opts.Progress != nil {
+			opts.Progress(n, len(files))
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	for i, r := range results {
+		if r.err != nil {
+			res.Skipped = append(res.Skipped, Skipped{File: files[i], Err: r.err})
+			continue
+		}
+		r.snap.File = files[i]
+		if r.snap.TimeFrom == TimeUnknown && files[i] != stdinName {
+			if t, ok := TimeFromName(files[i]); ok {
+				r.snap.Time, r.snap.TimeFrom = t, TimeFromFileName
+			}
+		}
+		res.Snapshots = append(res.Snapshots, *r.snap)
+	}
+	assignSources(res.Snapshots, &opts)
+	return res, nil
+}
+
+func maxInput(o *DecodeOptions) int64 {
+	if o.MaxBytes > 0 {
+		return o.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("larger than the limit of %d bytes", limit)
+	}
+	return data, nil
+}
+
+func loadFile(path string, o *DecodeOptions) (*Snapshot, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := readLimited(f, maxInput(o))
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	return Decode(data, path, o)
+}
+
+// expand turns arguments into a list of files, recording the arguments that
+// name nothing usable in res.Skipped.
+func expand(args []string, res *Loaded) []string {
+	var files []string
+	seen := map[string]bool{}
+	add := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			files = append(files, p)
+		}
+	}
+	for _, arg := range args {
+		if arg == stdinName {
+			add(stdinName)
+			continue
+		}
+		fi, err := os.Stat(arg)
+		if err != nil && strings.ContainsAny(arg, "*?[") {
+			matches, gerr := filepath.Glob(arg)
+			if gerr != nil {
+				res.Skipped = append(res.Skipped, Skipped{File: arg, Err: fmt.Errorf("bad pattern: %w", gerr)})
+				continue
+			}
+			if len(matches) == 0 {
+				res.Skipped = append(res.Skipped, Skipped{File: arg, Err: errors.New("no file matches the pattern")})
+				continue
+			}
+			for _, m := range matches {
+				if mfi, err := os.Stat(m); err == nil && mfi.IsDir() {
+					walk(m, add, res)
+				} else {
+					addFile(m, add, res)
+				}
+			}
+			continue
+		}
+		if err != nil {
+			res.Skipped = append(res.Skipped, Skipped{File: arg, Err: unwrapPathError(err)})
+			continue
+		}
+		if fi.IsDir() {
+			walk(arg, add, res)
+			continue
+		}
+		addFile(arg, add, res)
+	}
+	return files
+}
+
+// addFile adds a path after checking it is a regular file: FIFOs and
+// devices are never opened, since reading them could block forever.
+func addFile(p string, add func(string), res *Loaded) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		res.Skipped = append(res.Skipped, Skipped{File: p, Err: unwrapPathError(err)})
+		return
+	}
+	if !fi.Mode().IsRegular() {
+		res.Skipped = append(res.Skipped, Skipped{File: p, Err: fmt.Errorf("not a regular file (%s)", fi.Mode().Type())})
+		return
+	}
+	add(p)
+}
+
+// walk adds every regular file under dir in lexical order. Hidden files and
+// directories (".git", ".DS_Store") are left out and counted in a warning;
+// symbolic links to directories are not followed, so a link loop cannot
+// trap the walk.
+func walk(dir string, add func(string), res *Loaded) {
+	hidden, found := 0, 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			res.Skipped = append(res.Skipped, Skipped{File: p, Err: unwrapPathError(err)})
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if p != dir && strings.HasPrefix(d.Name(), ".") {
+			hidden++
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			fi, err := os.Stat(p)
+			if err == nil && fi.IsDir() {
+				res.Skipped = append(res.Skipped, Skipped{File: p, Err: errors.New("symbolic link to a directory, not followed")})
+				return nil
+			}
+		}
+		found++
+		addFile(p, add, res)
+		return nil
+	})
+	if err != nil {
+		res.Skipped = append(res.Skipped, Skipped{File: dir, Err: err})
+	}
+	if hidden > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d hidden file(s) or folder(s) ignored", dir, hidden))
+	}
+	if found == 0 {
+		res.Skipped = append(res.Skipped, Skipped{File: dir, Err: errors.New("no files in directory")})
+	}
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,178 @@
+package profile
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// goroutineSample is what a goroutine dump adds to a sample.
+type goroutineSample struct {
+	state     string
+	wait      time.Duration
+	leaked    bool
+	createdBy string
+}
+
+// reducer turns samples into per-site values as they are decoded, so that no
+// full profile has to be kept.
+type reducer struct {
+	policy    *SitePolicy
+	nvals     int
+	sites     map[Site]*siteAcc
+	machinery map[string]bool
+	labels    map[string]map[string]int
+}
+
+type siteAcc struct {
+	values []int64
+	stacks map[string]*stackAcc
+	states map[string]int
+	wait   time.Duration
+	leaked int
+	hasG   bool
+}
+
+type stackAcc struct {
+	stack     Stack
+	value     int64
+	createdBy string
+}
+
+func newReducer(p *SitePolicy, nvals int) *reducer {
+	return &reducer{policy: p, nvals: nvals, sites: map[Site]*siteAcc{}, machinery: map[string]bool{}}
+}
+
+func (r *reducer) siteIndex(stk Stack) int {
+	if r.policy.Mode != SiteAuto {
+		return r.policy.SiteIndex(stk)
+	}
+	if len(stk) == 0 {
+		return -1
+	}
+	for i, f := range stk {
+		m, ok := r.machinery[f.Function]
+		if !ok {
+			m = r.policy.IsMachinery(f.Function)
+			r.machinery[f.Function] = m
+		}
+		if !m {
+			return i
+		}
+	}
+	return len(stk) - 1
+}
+
+// addLabel counts one sample label, to find the dominant value per key.
+func (r *reducer) addLabel(k, v string) {
+	if r.labels == nil {
+		r.labels = map[string]map[string]int{}
+	}
+	m := r.labels[k]
+	if m == nil {
+		m = map[string]int{}
+		r.labels[k] = m
+	}
+	m[v]++
+}
+
+// add accounts one sample. vals has r.nvals entries; stk is leaf first.
+func (r *reducer) add(stk Stack, vals []int64, g *goroutineSample) {
+	stk = trimStack(stk)
+	var site Site
+	if i := r.siteIndex(stk); i < 0 {
+		site = Site{Function: "(no stack)"}
+	} else {
+		f := stk[i]
+		site = Site{Function: f.Function}
+		if r.policy.Granularity == ByLine {
+			site.File = NormalizeFile(f.File)
+			site.Line = f.Line
+		}
+	}
+	acc := r.sites[site]
+	if acc == nil {
+		acc = &siteAcc{values: make([]int64, r.nvals), stacks: map[string]*stackAcc{}}
+		r.sites[site] = acc
+	}
+	for i, v := range vals {
+		acc.values[i] += v
+	}
+	key := stk.Key()
+	sa := acc.stacks[key]
+	if sa == nil {
+		sa = &stackAcc{stack: stk}
+		acc.stacks[key] = sa
+	}
+	if len(vals) > 0 {
+		sa.value += vals[0]
+	}
+	if g != nil {
+		acc.hasG = true
+		if acc.states == nil {
+			acc.states = map[string]int{}
+		}
+		acc.states[g.state]++
+		acc.wait = max(acc.wait, g.wait)
+		if g.leaked {
+			acc.leaked++
+		}
+		if sa.createdBy == "" {
+			sa.createdBy = g.createdBy
+		}
+	}
+}
+
+// finish returns the sites sorted by Site, and the totals.
+func (r *reducer) finish() ([]SiteValue, []int64) {
+	totals := make([]int64, r.nvals)
+	out := make([]SiteValue, 0, len(r.sites))
+	for site, acc := range r.sites {
+		for i, v := range acc.values {
+			totals[i] += v
+		}
+		var best *stackAcc
+		var bestKey string
+		for k, sa := range acc.stacks {
+			if best == nil || sa.value > best.value || sa.value == best.value && k < bestKey {
+				best, bestKey = sa, k
+			}
+		}
+		sv := SiteValue{Site: site, Values: acc.values, Stack: best.stack, StackValue: best.value}
+		if acc.hasG {
+			gi := &GoroutineInfo{MaxWait: acc.wait, Leaked: acc.leaked, CreatedBy: best.createdBy}
+			for st, n := range acc.states {
+				gi.States = append(gi.States, StateCount{State: st, Count: n})
+			}
+			slices.SortFunc(gi.States, func(a, b StateCount) int {
+				if c := cmp.Compare(b.Count, a.Count); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.State, b.State)
+			})
+			sv.Goroutines = gi
+		}
+		out = append(out, sv)
+	}
+	slices.SortFunc(out, func(a, b SiteValue) int { return a.Site.Compare(b.Site) })
+	return out, totals
+}
+
+// dominantLabels returns, per label key, the most frequent value (ties by
+// value).
+func (r *reducer) dominantLabels() map[string]string {
+	if len(r.labels) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(r.labels))
+	for k, m := range r.labels {
+		best, bn := "", -1
+		for v, n := range m {
+			if n > bn || n == bn && v < best {
+				best, bn = v, n
+			}
+		}
+		out[k] = best
+	}
+	return out
+}

@@ -1,0 +1,64 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// scale is a unit prefix shared by a whole column, so readers compare
+// digits, not units (benchunit.CommonScale does the same).
+type scale struct {
+	div    float64
+	suffix string
+}
+
+// commonScale picks the scale for values of a unit ("bytes" or "count")
+// from the largest magnitude among them.
+func commonScale(unit string, vals ...int64) scale {
+	var m float64
+	for _, v := range vals {
+		m = math.Max(m, math.Abs(float64(v)))
+	}
+	if unit == "bytes" {
+		for _, s := range []scale{{1 << 40, " TiB"}, {1 << 30, " GiB"}, {1 << 20, " MiB"}, {1 << 10, " KiB"}} {
+			if m >= s.div {
+				return s
+			}
+		}
+		return scale{1, " B"}
+	}
+	for _, s := range []scale{{1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
+		if m >= 10*s.div {
+			return s
+		}
+	}
+	return scale{1, ""}
+}
+
+// format prints v in the scale; signed adds "+" to positive values.
+func (s scale) format(v int64, signed bool) string {
+	var str string
+	if v == 0 {
+		return "0"
+	}
+	if s.div == 1 {
+		str = fmt.Sprintf("%d%s", v, s.suffix)
+	} else {
+		x := float64(v) / s.div
+		prec := 1
+		if math.Abs(x) >= 100 {
+			prec = 0
+		}
+		str = strings.TrimSpace(fmt.Sprintf("%.*f", prec, x)) + s.suffix
+	}
+	if signed && v > 0 {
+		str = "+" + str
+	}
+	return str
+}
+
+// humanValue formats one value in its own scale.
+func humanValue(unit string, v int64, signed bool) string {
+	return commonScale(unit, v).format(v, signed)
+}

@@ -1,0 +1,3 @@
+module github.com/leakdiff/leakdiff/testdata/gen
+
+go 1.26
