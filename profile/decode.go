@@ -23,9 +23,12 @@ type DecodeOptions struct {
 	// DefaultMaxBytes.
 	MaxBytes int64
 	// Seed keys the content digest; snapshots compared for identity must
-	// share it.
+	// share it. The zero Seed means one seed for the whole process.
 	Seed maphash.Seed
 }
+
+// processSeed keys digests when the caller gave no seed; set once at start.
+var processSeed = maphash.MakeSeed()
 
 // DefaultMaxBytes is the default bound on one decompressed snapshot.
 const DefaultMaxBytes = 1 << 30
@@ -56,7 +59,11 @@ func Decode(data []byte, name string, opts *DecodeOptions) (*Snapshot, error) {
 	} else if int64(len(data)) > maxBytes {
 		return nil, fmt.Errorf("%d bytes is over the limit of %d", len(data), maxBytes)
 	}
-	digest := maphash.Bytes(opts.Seed, data)
+	seed := opts.Seed
+	if seed == (maphash.Seed{}) {
+		seed = processSeed
+	}
+	digest := maphash.Bytes(seed, data)
 	var s *Snapshot
 	var err error
 	if isText(data) && looksLikeGoroutineDump(data) {
@@ -180,7 +187,18 @@ func decodePprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
 		}
 		var out []Frame
 		if len(l.Line) == 0 && symbols != nil {
-			out = symbols[l.Address+1] // pprof moved legacy addresses back by one
+			// pprof moved each address back by one to land on the call;
+			// the '#' lines print the same adjusted address.
+			out = symbols[l.Address]
+			if out == nil {
+				out = symbols[l.Address+1]
+			}
+			if out == nil {
+				// printStackRecord hides the runtime frames at the
+				// leaf (mallocgc, gopark): those are the addresses
+				// without a '#' line.
+				out = []Frame{}
+			}
 		}
 		if out == nil {
 			for _, ln := range l.Line {
@@ -194,7 +212,7 @@ func decodePprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
 				out = append(out, Frame{Function: NormalizeFunction(name), File: ln.Function.Filename, Line: int(ln.Line)})
 			}
 		}
-		if len(out) == 0 {
+		if out == nil {
 			out = []Frame{{Function: "0x" + strconv.FormatUint(l.Address, 16)}}
 		}
 		frames[l] = out
@@ -319,7 +337,7 @@ func sampleIndex(p *pprof.Profile, name string) int {
 //	#	0x4b8f2c	main.leak+0x4c	/src/main.go:42
 //
 // Inlined calls repeat the address on consecutive lines, innermost first.
-var legacySymRE = regexp.MustCompile(`^#\t(0x[0-9a-fA-F]+)\t(\S+?)(?:\+0x[0-9a-fA-F]+)?\t(.*):(\d+)\s*$`)
+var legacySymRE = regexp.MustCompile(`^#\t(0x[0-9a-fA-F]+)\t+(\S+?)(?:\+0x[0-9a-fA-F]+)?\t+(.*):(\d+)\s*$`)
 
 // legacySymbols reads the '#' lines of a Go debug=1 text profile, which
 // pprof's legacy parser skips as comments, into address → frames.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"io/fs"
 	"os"
@@ -64,9 +63,6 @@ const stdinName = "-"
 // snapshot its source. A file that cannot be read or decoded is not fatal:
 // it is listed in Skipped. Load fails only when ctx is done.
 func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error) {
-	if opts.Decode.Seed == (maphash.Seed{}) {
-		opts.Decode.Seed = maphash.MakeSeed()
-	}
 	res := &Loaded{}
 	files := expand(args, res)
 	res.Files = len(files)
