@@ -39,7 +39,7 @@ created by example.com/app/leaky.(*Handler).Serve in goroutine 1
 		},
 		{
 			name: "go120_created_by_without_goroutine",
-			in: "goroutine 6 [select]:\nmain.loop()\n\t/src/main.go:5 +0x1\ncreated by main.main\n\t/src/main.go:3 +0x2\n",
+			in:   "goroutine 6 [select]:\nmain.loop()\n\t/src/main.go:5 +0x1\ncreated by main.main\n\t/src/main.go:3 +0x2\n",
 			want: []Goroutine{{ID: 6, State: "select", Stack: Stack{{Function: "main.loop", File: "/src/main.go", Line: 5}},
 				CreatedBy: Frame{Function: "main.main", File: "/src/main.go", Line: 3}}},
 		},
@@ -72,22 +72,22 @@ main.start(...)
 		},
 		{
 			name: "prose_around_blocks_and_windows_paths",
-			in: "panic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\tC:/src/app/main.go:7 +0x1d\nexit status 2\n",
+			in:   "panic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\tC:/src/app/main.go:7 +0x1d\nexit status 2\n",
 			want: []Goroutine{{ID: 1, State: "running", Stack: Stack{{Function: "main.main", File: "C:/src/app/main.go", Line: 7}}}},
 		},
 		{
 			name: "truncated_function_without_file",
-			in: "goroutine 1 [running]:\nmain.main()\n",
+			in:   "goroutine 1 [running]:\nmain.main()\n",
 			want: []Goroutine{{ID: 1, State: "running", Stack: Stack{{Function: "main.main"}}}},
 		},
 		{
 			name: "header_without_frames",
-			in: "goroutine 1 [running]:\n\ngoroutine 2 [running]:\n",
+			in:   "goroutine 1 [running]:\n\ngoroutine 2 [running]:\n",
 			want: []Goroutine{{ID: 1, State: "running"}, {ID: 2, State: "running"}},
 		},
 		{
 			name: "crlf",
-			in: "goroutine 3 [sleep]:\r\ntime.Sleep(0x3b9aca00)\r\n\t/go/src/runtime/time.go:188 +0xbf\r\n",
+			in:   "goroutine 3 [sleep]:\r\ntime.Sleep(0x3b9aca00)\r\n\t/go/src/runtime/time.go:188 +0xbf\r\n",
 			want: []Goroutine{{ID: 3, State: "sleep", Stack: Stack{{Function: "time.Sleep", File: "/go/src/runtime/time.go", Line: 188}}}},
 		},
 	}

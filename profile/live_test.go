@@ -5,8 +5,8 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sync"
-	"time"
 	"testing"
+	"time"
 )
 
 // These tests take real profiles of the test process itself, in every format
