@@ -95,10 +95,16 @@ func gunzip(data []byte, maxBytes int64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// isText reports whether data looks like text: no NUL byte in its first
-// 4 KiB.
+// isText reports whether data looks like text: no control byte other than
+// tab, CR and LF in its first 4 KiB (protobuf tags and lengths are full of
+// them).
 func isText(data []byte) bool {
-	return bytes.IndexByte(data[:min(len(data), 4096)], 0) < 0
+	for _, c := range data[:min(len(data), 4096)] {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeDump(data []byte, name string, p *SitePolicy) (*Snapshot, error) {
@@ -180,6 +186,7 @@ func decodePprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
 	}
 
 	r := newReducer(sp, len(idx))
+	unsymbolized := 0
 	frames := make(map[*pprof.Location][]Frame, len(p.Location))
 	locFrames := func(l *pprof.Location) []Frame {
 		if f, ok := frames[l]; ok {
@@ -214,6 +221,7 @@ func decodePprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
 		}
 		if out == nil {
 			out = []Frame{{Function: "0x" + strconv.FormatUint(l.Address, 16)}}
+			unsymbolized++
 		}
 		frames[l] = out
 		return out
@@ -255,6 +263,9 @@ func decodePprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
 	s.Labels = r.dominantLabels()
 	if cumIdx >= 0 {
 		s.Cumulative = cumulative
+	}
+	if unsymbolized > 0 && unsymbolized*2 >= len(frames) {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d of %d locations have no function name: their sites are addresses, which line up only across snapshots of the same binary", unsymbolized, len(frames)))
 	}
 	if negative {
 		s.Notes = append(s.Notes, "negative values: this looks like a diff of two profiles, not a snapshot")
@@ -380,6 +391,8 @@ func notAProfile(data []byte) string {
 		return "a race detector report, not a goroutine dump"
 	case strings.HasPrefix(head, "Type:") || strings.Contains(head, "\nSamples:\n"):
 		return "the output of go tool pprof -raw/-text, not a profile file (save the profile itself)"
+	case strings.HasPrefix(head, "PERFILE"):
+		return "a Linux perf.data file, not a pprof profile (convert it with perf_to_profile from perf_data_converter)"
 	case collapsedRE.MatchString(head):
 		return "folded/collapsed stacks text, not a pprof profile"
 	case perfScriptRE.MatchString(head):
@@ -389,7 +402,7 @@ func notAProfile(data []byte) string {
 }
 
 var (
-	collapsedRE  = regexp.MustCompile(`^[^\s;]+(;[^;\n]+)* \d+$`)
+	collapsedRE  = regexp.MustCompile(`^[^\s;]+(;[^;\n]+)* \d+\n`)
 	perfScriptRE = regexp.MustCompile(`(?m)^\S+\s+\d+(/\d+)?\s+(\[\d+\]\s+)?[\d.]+:`)
 )
 

@@ -55,10 +55,10 @@ type Format string
 
 // The formats leakdiff reads.
 const (
-	FormatProto         Format = "pprof"        // protobuf, gzip'd or not
-	FormatLegacy        Format = "pprof-legacy" // legacy text/binary formats pprof parses
-	FormatGoHeapText    Format = "heap-debug1"  // Go heap profile, debug=1 text
-	FormatGoCountText   Format = "goroutine-debug1"
+	FormatProto         Format = "pprof"            // protobuf, gzip'd or not
+	FormatLegacy        Format = "pprof-legacy"     // legacy text/binary formats pprof parses
+	FormatGoHeapText    Format = "heap-debug1"      // Go heap profile, debug=1 text
+	FormatGoCountText   Format = "go-count-debug1"  // goroutine, goroutineleak, threadcreate
 	FormatGoroutineDump Format = "goroutine-debug2" // runtime.Stack / debug=2 / crash output
 )
 

@@ -60,7 +60,7 @@ func (r *reducer) siteIndex(stk Stack) int {
 			return i
 		}
 	}
-	return len(stk) - 1
+	return fallbackIndex(stk)
 }
 
 // addLabel counts one sample label, to find the dominant value per key.
@@ -79,17 +79,7 @@ func (r *reducer) addLabel(k, v string) {
 // add accounts one sample. vals has r.nvals entries; stk is leaf first.
 func (r *reducer) add(stk Stack, vals []int64, g *goroutineSample) {
 	stk = trimStack(stk)
-	var site Site
-	if i := r.siteIndex(stk); i < 0 {
-		site = Site{Function: "(no stack)"}
-	} else {
-		f := stk[i]
-		site = Site{Function: f.Function}
-		if r.policy.Granularity == ByLine {
-			site.File = NormalizeFile(f.File)
-			site.Line = f.Line
-		}
-	}
+	site := siteAt(r.policy, stk, r.siteIndex(stk))
 	acc := r.sites[site]
 	if acc == nil {
 		acc = &siteAcc{values: make([]int64, r.nvals), stacks: map[string]*stackAcc{}}

@@ -83,6 +83,7 @@ func DefaultMachinery() []MachineryRule {
 var defaultMachinery = []MachineryRule{
 	{ID: "go-stdlib", Why: "Go runtime and standard library: mallocgc, growslice, gopark, selectgo, bufio, internal/poll allocate or block on behalf of the caller", Match: IsGoStdlib},
 	RegexpRule("unsymbolized", "a bare address says nothing a person can act on", regexp.MustCompile(`^(0x[0-9a-fA-F]+|\?\?|)$`)),
+	RegexpRule("go-builtin", "panic as old tracebacks print runtime.gopanic", regexp.MustCompile(`^panic$`)),
 	RegexpRule("c-allocator", "C allocators and their jemalloc/tcmalloc/mimalloc front ends",
 		regexp.MustCompile(`^(_?_?libc_\w+|malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|mmap|mmap64|brk|sbrk|_?je_\w+|tc_\w+|tcmalloc::.*|mi_\w+|_mi_\w+|__gnu_cxx::.*|operator new.*|operator delete.*|_Znwm|_Znam|_ZdlPv)$`)),
 	RegexpRule("rust-std", "Rust allocation and standard-library frames (alloc::, core::, std::, hashbrown)",
@@ -123,7 +124,7 @@ func (p *SitePolicy) IsMachinery(fn string) bool {
 }
 
 // SiteIndex returns the index in stk of the frame that is the site; -1 for
-// an empty stack.
+// an empty stack or one of bare addresses only.
 func (p *SitePolicy) SiteIndex(stk Stack) int {
 	if len(stk) == 0 {
 		return -1
@@ -145,16 +146,55 @@ func (p *SitePolicy) SiteIndex(stk Stack) int {
 			return i
 		}
 	}
-	// Everything is machinery (e.g. net/http.(*persistConn).readLoop
-	// parked in select): the root frame is what the go statement started.
-	return len(stk) - 1
+	return fallbackIndex(stk)
+}
+
+// fallbackIndex is the site of a stack whose every frame is machinery (e.g.
+// net/http.(*persistConn).readLoop parked in select): the root frame, what
+// the go statement started. Bare addresses are skipped, since every stack of
+// an unsymbolized profile shares its root address; -1 means the stack is
+// addresses only (see addressSite).
+func fallbackIndex(stk Stack) int {
+	for i := len(stk) - 1; i >= 0; i-- {
+		if !isAddress(stk[i].Function) {
+			return i
+		}
+	}
+	return -1
+}
+
+// addressSite names the site of an unsymbolized stack by its first frames:
+// the leaf alone is usually the allocator, shared by every stack.
+func addressSite(stk Stack) Site {
+	n := min(len(stk), 4)
+	names := make([]string, n)
+	for i := range n {
+		names[i] = stk[i].Function
+	}
+	fn := strings.Join(names, "<")
+	if len(stk) > n {
+		fn += "<…"
+	}
+	return Site{Function: fn}
+}
+
+// isAddress reports whether a frame name is a bare address ("0x4a1b2c").
+func isAddress(fn string) bool {
+	return len(fn) > 2 && fn[0] == '0' && fn[1] == 'x' && isHex(fn[2:])
 }
 
 // SiteOf returns the site of a stack.
 func (p *SitePolicy) SiteOf(stk Stack) Site {
-	i := p.SiteIndex(stk)
-	if i < 0 {
+	return siteAt(p, stk, p.SiteIndex(stk))
+}
+
+// siteAt builds the site of stk whose site frame is stk[i].
+func siteAt(p *SitePolicy, stk Stack, i int) Site {
+	if len(stk) == 0 {
 		return Site{Function: "(no stack)"}
+	}
+	if i < 0 {
+		return addressSite(stk)
 	}
 	f := stk[i]
 	s := Site{Function: f.Function}
