@@ -45,10 +45,16 @@ func (s scale) format(v int64, signed bool) string {
 	if s.div == 1 {
 		str = fmt.Sprintf("%d%s", v, s.suffix)
 	} else {
+		// Three significant digits, as benchstat prints.
 		x := float64(v) / s.div
-		prec := 1
-		if math.Abs(x) >= 100 {
-			prec = 0
+		prec := 0
+		switch ax := math.Abs(x); {
+		case ax < 1:
+			prec = 3
+		case ax < 10:
+			prec = 2
+		case ax < 100:
+			prec = 1
 		}
 		str = strings.TrimSpace(fmt.Sprintf("%.*f", prec, x)) + s.suffix
 	}

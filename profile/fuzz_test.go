@@ -1,0 +1,112 @@
+package profile
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// seedFiles adds every fixture and corpus file (up to 256 KiB each) to f.
+func seedFiles(f *testing.F, dirs ...string) {
+	for _, dir := range dirs {
+		_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || strings.HasSuffix(p, ".go") || strings.HasSuffix(p, ".md") {
+				return nil
+			}
+			if data, err := os.ReadFile(p); err == nil && len(data) <= 256<<10 {
+				f.Add(data)
+			}
+			return nil
+		})
+	}
+}
+
+func FuzzParseGoroutineDump(f *testing.F) {
+	seedFiles(f, fixtures+"formats/debug2", fixtures+"formats/goroutineleak", corpusDir+"/goleak", corpusDir+"/gostackparse", corpusDir+"/gotfmt")
+	f.Add([]byte("goroutine 1 gp=0x1 m=nil [chan send (leaked), 3 minutes, locked to thread labels:{\"a\": \"b\"}]:\nmain.f(...)\n\t/x.go:1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := 0
+		st, err := ParseGoroutineDump(bytes.NewReader(data), func(g *Goroutine) error {
+			n++
+			if g.Wait < 0 {
+				t.Errorf("negative wait %v", g.Wait)
+			}
+			for _, fr := range g.Stack {
+				if fr.Line < 0 {
+					t.Errorf("negative line in %+v", fr)
+				}
+			}
+			return nil
+		})
+		if err == nil && (n == 0 || st.Goroutines != n) {
+			t.Errorf("no error but %d goroutines (stats %d)", n, st.Goroutines)
+		}
+	})
+}
+
+// FuzzDecode drives format detection and every decoder behind it. Whatever
+// decodes must be self-consistent.
+func FuzzDecode(f *testing.F) {
+	seedFiles(f, fixtures+"formats", corpusDir+"/pprof", corpusDir+"/pprofutils", corpusDir+"/gostackparse")
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("goroutine 1 [running]:\nmain.main()\n\t/x.go:1\n"))
+	zw.Close()
+	f.Add(gz.Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		opts := &DecodeOptions{Sites: DefaultSitePolicy(), MaxBytes: 64 << 20}
+		s, err := Decode(data, "fuzz", opts)
+		if err != nil {
+			if s != nil {
+				t.Errorf("error %v with a snapshot", err)
+			}
+			return
+		}
+		if s.Kind < KindOther || s.Kind > KindGoroutineLeak {
+			t.Fatalf("kind %d out of range", s.Kind)
+		}
+		if s.Kind == KindOther {
+			return
+		}
+		if len(s.Metrics) == 0 || len(s.Totals) != len(s.Metrics) {
+			t.Fatalf("metrics %v totals %v", s.Metrics, s.Totals)
+		}
+		sums := make([]int64, len(s.Metrics))
+		for i, sv := range s.Sites {
+			if len(sv.Values) != len(s.Metrics) {
+				t.Fatalf("site %v has %d values for %d metrics", sv.Site, len(sv.Values), len(s.Metrics))
+			}
+			if i > 0 && s.Sites[i-1].Site.Compare(sv.Site) >= 0 {
+				t.Fatalf("sites not sorted and unique at %d: %v, %v", i, s.Sites[i-1].Site, sv.Site)
+			}
+			for j, v := range sv.Values {
+				sums[j] += v
+			}
+		}
+		for j := range sums {
+			if sums[j] != s.Totals[j] {
+				t.Fatalf("metric %s: sites sum to %d, total says %d", s.Metrics[j].Name, sums[j], s.Totals[j])
+			}
+		}
+	})
+}
+
+func FuzzTimeFromName(f *testing.F) {
+	for _, s := range []string{"heap-2026-11-21T22:50:01Z.pb.gz", "heap-20261121T225001Z.pb.gz", "heap-2026-11-21_22-50-01", "h-1763765401.pb.gz", "heap-9999-99-99T99:99:99+99:99"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		tm, ok := TimeFromName(name)
+		if !ok && !tm.IsZero() {
+			t.Errorf("not ok but time %v", tm)
+		}
+		if ok && tm.Location().String() != "UTC" {
+			t.Errorf("time %v not in UTC", tm)
+		}
+		_ = FileStem(name)
+	})
+}
