@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -49,6 +50,9 @@ func Decode(data []byte, name string, opts *DecodeOptions) (*Snapshot, error) {
 	}
 	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
 		raw, err := gunzip(data, maxBytes)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("decompress: truncated gzip stream: %w", err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("decompress: %w", err)
 		}
@@ -108,7 +112,7 @@ func isText(data []byte) bool {
 }
 
 func decodeDump(data []byte, name string, p *SitePolicy) (*Snapshot, error) {
-	leakOnly := strings.Contains(strings.ToLower(name), "goroutineleak")
+	leakOnly := strings.Contains(strings.ToLower(filepath.Base(name)), "goroutineleak")
 	s := &Snapshot{Kind: KindGoroutine, Type: "goroutine", Format: FormatGoroutineDump,
 		Metrics: []Metric{{Name: "goroutines", Unit: "count"}}, Cumulative: -1}
 	if leakOnly {
@@ -147,7 +151,7 @@ func decodePprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
 			return nil, fmt.Errorf("%w: %s", ErrUnrecognized, hint)
 		}
 		if strings.Contains(err.Error(), "unrecognized profile format") {
-			return nil, fmt.Errorf("%w: not a pprof protobuf, legacy pprof text or goroutine dump", ErrUnrecognized)
+			return nil, fmt.Errorf("%w (leakdiff reads pprof protobuf, legacy pprof text profiles and Go goroutine dumps)", ErrUnrecognized)
 		}
 		return nil, err
 	}

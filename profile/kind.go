@@ -92,7 +92,7 @@ func (o TimeOrigin) MarshalText() ([]byte, error) { return []byte(o.String()), n
 // Errors a caller may branch on.
 var (
 	// ErrUnrecognized: the input is no profile format leakdiff reads.
-	ErrUnrecognized = errors.New("unrecognized format")
+	ErrUnrecognized = errors.New("not a profile")
 	// ErrEmpty: the input is empty or holds no samples at all.
 	ErrEmpty = errors.New("empty input")
 )

@@ -102,7 +102,7 @@ func Align(snaps []Snapshot) *Set {
 	for _, k := range order {
 		g := groups[k]
 		known[k] = Order(g)
-		g, dups := dedupe(g)
+		g, dups := dedupe(g, known[k])
 		set.Duplicates = append(set.Duplicates, dups...)
 		ordered[k] = g
 		restarts[k.source] = append(restarts[k.source], findRestarts(g, k.kind)...)
@@ -117,8 +117,12 @@ func Align(snaps []Snapshot) *Set {
 	return set
 }
 
-// dedupe drops snapshots whose content equals an earlier one's.
-func dedupe(g []Snapshot) ([]Snapshot, []Skipped) {
+// dedupe drops snapshots whose content equals an earlier one's, and, when
+// times are known, snapshots taken at the same moment as an earlier one (the
+// same goroutines saved as debug=0 and debug=2, say): counting a moment
+// twice would weigh it double. g is in time order, so the first file of a
+// moment is kept.
+func dedupe(g []Snapshot, timesKnown bool) ([]Snapshot, []Skipped) {
 	first := map[uint64]string{}
 	out := g[:0]
 	var dups []Skipped
@@ -128,9 +132,22 @@ func dedupe(g []Snapshot) ([]Snapshot, []Skipped) {
 			continue
 		}
 		first[s.Digest] = s.File
+		if n := len(out); timesKnown && n > 0 && sameMoment(&out[n-1], &s) {
+			dups = append(dups, Skipped{File: s.File, Err: fmt.Errorf("taken at the same moment (%s) as %s, counted once", s.Time.Format(time.RFC3339Nano), out[n-1].File)})
+			continue
+		}
 		out = append(out, s)
 	}
 	return out, dups
+}
+
+// sameMoment reports whether two snapshots were taken at the same time, to
+// the precision of the coarser of their times (file names carry seconds).
+func sameMoment(a, b *Snapshot) bool {
+	if a.TimeFrom == TimeFromFileName || b.TimeFrom == TimeFromFileName {
+		return a.Time.Truncate(time.Second).Equal(b.Time.Truncate(time.Second))
+	}
+	return a.Time.Equal(b.Time)
 }
 
 // restart is a process restart seen between two snapshots of one kind.
