@@ -47,6 +47,10 @@ func (s scale) format(v int64, signed bool) string {
 	} else {
 		// Three significant digits, as benchstat prints.
 		x := float64(v) / s.div
+		if math.Abs(x) < 0.0005 || s.unitOf() == "count" && math.Abs(x) < 1 {
+			// Would print as zero: show it in its own, smaller unit.
+			return commonScale(s.unitOf(), v).format(v, signed)
+		}
 		prec := 0
 		switch ax := math.Abs(x); {
 		case ax < 1:
@@ -62,6 +66,14 @@ func (s scale) format(v int64, signed bool) string {
 		str = "+" + str
 	}
 	return str
+}
+
+// unitOf recovers the unit family of a scale.
+func (s scale) unitOf() string {
+	if strings.HasSuffix(s.suffix, "B") {
+		return "bytes"
+	}
+	return "count"
 }
 
 // humanValue formats one value in its own scale.
