@@ -10,14 +10,14 @@ import (
 	"testing"
 )
 
-// seedFiles adds every fixture and corpus file (up to 256 KiB each) to f.
+// seedFiles adds every fixture and corpus file (up to 16 KiB each: big seeds make minimization slow) to f.
 func seedFiles(f *testing.F, dirs ...string) {
 	for _, dir := range dirs {
 		_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || strings.HasSuffix(p, ".go") || strings.HasSuffix(p, ".md") {
 				return nil
 			}
-			if data, err := os.ReadFile(p); err == nil && len(data) <= 256<<10 {
+			if data, err := os.ReadFile(p); err == nil && len(data) <= 16<<10 {
 				f.Add(data)
 			}
 			return nil

@@ -276,6 +276,9 @@ func buildSeries(g []Snapshot, m int, timesKnown bool, segs []Segment) Series {
 	for j := range s.Sites {
 		s.Sites[j].Stack = bests[j].stack
 	}
+	if !timesKnown && len(g) > 1 {
+		s.Notes = append(s.Notes, "some snapshots have no time in the profile or the file name: all are in file-name order, and time spans and rates are unknown")
+	}
 	slices.SortFunc(s.Sites, func(a, b SiteSeries) int { return a.Site.Compare(b.Site) })
 	return s
 }
