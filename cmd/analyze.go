@@ -36,7 +36,7 @@ const analyzeExamples = `  # a folder of snapshots, walked recursively (one sour
 
   # files or globs (quoted globs are expanded by leakdiff itself)
   leakdiff analyze ./snapshots/*.pb.gz
-  leakdiff analyze 'snapshots/**/heap-*.pb.gz'
+  leakdiff analyze 'snapshots/*/heap-*.pb.gz'
 
   # a goroutine dump straight from a live process
   curl -s localhost:6060/debug/pprof/goroutine?debug=2 | leakdiff analyze -
@@ -82,8 +82,8 @@ Files that cannot be read are listed with the reason and the rest is analysed;
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&opts.Granularity, "granularity", "function", "align sites by `function` or by line (function plus file:line)")
-	f.StringVar(&opts.Site, "site", "auto", "which frame is a stack's site: auto (leaf-most frame outside the runtime, standard library and allocators) or leaf")
+	f.StringVar(&opts.Granularity, "granularity", "function", "tell sites apart by `mode`: function (name only) or line (function plus file:line)")
+	f.StringVar(&opts.Site, "site", "auto", "which frame is a stack's site (`mode`): auto (leaf-most frame outside the runtime, standard library and allocators) or leaf")
 	f.StringVar(&opts.SiteRegexp, "site-regexp", "", "take as site the leaf-most frame whose function matches this `regexp` (falls back to auto)")
 	f.StringArrayVar(&opts.SiteSkip, "site-skip", nil, "also never take frames whose function matches this `regexp` as a site (repeatable)")
 	f.StringVar(&opts.Source, "source", "", "put every input into one source of this `name`")
