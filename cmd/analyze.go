@@ -204,7 +204,7 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	if n := len(loaded.Skipped) + len(set.Duplicates); opts.Strict && n > 0 {
+	if n := len(loaded.Skipped); opts.Strict && n > 0 {
 		return usageErrorf("--strict: %d input(s) skipped", n)
 	}
 	return nil

@@ -17,8 +17,12 @@ type Growth struct {
 }
 
 // RankGrowth returns every site of s whose value changed or is non-zero in
-// the final segment, largest growth first; ties are broken by the larger
-// last value, then by site.
+// the final segment, largest growth first. Ties are common in goroutine
+// leaks (each leaked stream or connection adds one goroutine to each of
+// several sites) and are broken by the larger last value, then in favour of
+// sites outside the Go standard library (the program's or a library's code
+// says more than net/http.(*persistConn).readLoop or a context helper), then
+// by site.
 func RankGrowth(s *profile.Series) []Growth {
 	start, end := s.LastSegment()
 	if end <= start {
@@ -41,7 +45,18 @@ func RankGrowth(s *profile.Series) []Growth {
 		if c := cmp.Compare(b.Last, a.Last); c != 0 {
 			return c
 		}
-		return s.Sites[a.Site].Site.Compare(s.Sites[b.Site].Site)
+		sa, sb := s.Sites[a.Site].Site, s.Sites[b.Site].Site
+		if c := cmp.Compare(b2i(profile.IsGoStdlib(sa.Function)), b2i(profile.IsGoStdlib(sb.Function))); c != 0 {
+			return c
+		}
+		return sa.Compare(sb)
 	})
 	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -128,12 +128,12 @@ func dedupe(g []Snapshot, timesKnown bool) ([]Snapshot, []Skipped) {
 	var dups []Skipped
 	for _, s := range g {
 		if f, ok := first[s.Digest]; ok {
-			dups = append(dups, Skipped{File: s.File, Err: fmt.Errorf("identical to %s, counted once", f)})
+			dups = append(dups, Skipped{File: s.File, Err: fmt.Errorf("identical to %s", f)})
 			continue
 		}
 		first[s.Digest] = s.File
 		if n := len(out); timesKnown && n > 0 && sameMoment(&out[n-1], &s) {
-			dups = append(dups, Skipped{File: s.File, Err: fmt.Errorf("taken at the same moment (%s) as %s, counted once", s.Time.Format(time.RFC3339Nano), out[n-1].File)})
+			dups = append(dups, Skipped{File: s.File, Err: fmt.Errorf("same moment (%s) as %s", s.Time.Format(time.RFC3339Nano), out[n-1].File)})
 			continue
 		}
 		out = append(out, s)

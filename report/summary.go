@@ -46,9 +46,9 @@ func WriteSummary(w io.Writer, s Summary) error {
 			nseries++
 		}
 	}
-	skipped := append(append([]profile.Skipped(nil), s.Skipped...), s.Set.Duplicates...)
-	fmt.Fprintf(w, "%s read: %s in %s, %d set aside, %d skipped\n",
-		plural(s.Files, "file"), plural(snaps, "snapshot"), plural(nseries, "series"), len(s.Set.SetAside), len(skipped))
+	fmt.Fprintf(w, "%s read: %s in %s, %d counted once, %d set aside, %d skipped\n",
+		plural(s.Files, "file"), plural(snaps, "snapshot"), plural(nseries, "series"),
+		len(s.Set.Duplicates), len(s.Set.SetAside), len(s.Skipped))
 	for _, sr := range s.Set.Series {
 		fmt.Fprintln(w)
 		if err := writeSeries(w, &sr, top, s.Line); err != nil {
@@ -61,9 +61,21 @@ func WriteSummary(w io.Writer, s Summary) error {
 			fmt.Fprintf(w, "  %s: %s profile\n", sn.File, sn.Type)
 		}
 	}
-	if len(skipped) > 0 {
+	if d := s.Set.Duplicates; len(d) > 0 {
+		// Usually one per moment when two formats were saved together:
+		// a few examples say what happened without burying the report.
+		const show = 3
+		fmt.Fprintln(w, "\ncounted once (identical content, or the same moment as another snapshot):")
+		for _, sk := range d[:min(show, len(d))] {
+			fmt.Fprintf(w, "  %s: %v\n", sk.File, sk.Err)
+		}
+		if len(d) > show {
+			fmt.Fprintf(w, "  … and %d more\n", len(d)-show)
+		}
+	}
+	if len(s.Skipped) > 0 {
 		fmt.Fprintln(w, "\nskipped:")
-		for _, sk := range skipped {
+		for _, sk := range s.Skipped {
 			fmt.Fprintf(w, "  %s: %v\n", sk.File, sk.Err)
 		}
 	}

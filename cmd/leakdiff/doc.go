@@ -20,7 +20,7 @@
 // never evicted), next to controls that stay flat:
 //
 //	$ leakdiff analyze --top 3 testdata/snapshots/primary
-//	20 files read: 20 snapshots in 2 series, 0 set aside, 0 skipped
+//	20 files read: 20 snapshots in 2 series, 0 counted once, 0 set aside, 0 skipped
 //
 //	primary · heap · inuse_space (bytes)
 //	  10 snapshots, 2026-11-22T00:54:59Z → 2026-11-22T00:55:08Z (9s); total 0.371 MiB → 3.10 MiB (+2.73 MiB)

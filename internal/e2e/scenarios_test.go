@@ -74,7 +74,7 @@ func TestScenarios(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(paths) == 0 {
-		t.Skipf("no scenario fixtures under %s yet", fixturesDir)
+		t.Fatalf("no scenario fixtures under %s", fixturesDir)
 	}
 	for _, p := range paths {
 		dir := strings.TrimSuffix(p, ".expect.json")
@@ -106,6 +106,7 @@ func TestScenarios(t *testing.T) {
 				if !re.MatchString(top.Site.Function) {
 					t.Errorf("%s/%s/%s: ranked first %s (%+d), want a site matching %s", l.Source, l.Kind, l.Metric, top.Site.Function, ranked[0].Delta, l.Site)
 				}
+				t.Logf("leak %s/%s/%s: %s %d → %d over %d snapshots", l.Source, l.Kind, l.Metric, top.Site.Function, ranked[0].First, ranked[0].Last, len(s.Times))
 				if ranked[0].Delta <= 0 {
 					t.Errorf("%s/%s/%s: top site does not grow (%+d)", l.Source, l.Kind, l.Metric, ranked[0].Delta)
 				}
