@@ -203,7 +203,7 @@ func lag1(r []float64) float64 {
 		return 0
 	}
 	rho := num / den
-	rho += (1 + 3*rho) / float64(n)
+	rho += (2 + 4*rho) / float64(n)
 	return min(max(rho, 0), 0.95)
 }
 
