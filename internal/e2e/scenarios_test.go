@@ -90,42 +90,58 @@ func TestScenarios(t *testing.T) {
 				t.Errorf("skipped %s: %v", sk.File, sk.Err)
 			}
 			set := profile.Align(loaded.Snapshots)
+			an := diff.Analyze(set, diff.Options{})
+			// best returns the top finding of the series e names.
+			best := func(e Entry) (*diff.Finding, *profile.Series) {
+				for i := range an.Findings {
+					f := &an.Findings[i]
+					s := an.Series[f.Series].Series
+					if s.Source == e.Source && s.Kind.String() == e.Kind && s.Metric.Name == e.Metric {
+						return f, s
+					}
+				}
+				return nil, nil
+			}
 			for _, l := range exp.Leaks {
-				s := findSeries(set, l)
-				if s == nil {
-					t.Errorf("leak %+v: no such series", l)
+				f, s := best(l)
+				if f == nil {
+					t.Errorf("leak %+v: no such series or no finding in it", l)
 					continue
 				}
-				re := regexp.MustCompile(l.Site)
-				ranked := diff.RankGrowth(s)
-				if len(ranked) == 0 {
-					t.Errorf("leak %+v: series has no site", l)
-					continue
+				site := s.Sites[f.Site].Site.Function
+				t.Logf("leak %s/%s/%s: %s %s %s, %.4g → %.4g over %d snapshots, %+.4g/h, p %.2g (%s), score %.2f", l.Source, l.Kind, l.Metric, f.Severity, f.Trend.Shape, site, f.Trend.Start, f.Trend.End, f.Trend.N, f.Trend.TheilSen, f.Trend.P, f.Trend.PMethod, f.Score)
+				if !regexp.MustCompile(l.Site).MatchString(site) {
+					t.Errorf("%s/%s/%s: ranked first %s, want a site matching %s", l.Source, l.Kind, l.Metric, site, l.Site)
 				}
-				top := s.Sites[ranked[0].Site]
-				if !re.MatchString(top.Site.Function) {
-					t.Errorf("%s/%s/%s: ranked first %s (%+d), want a site matching %s", l.Source, l.Kind, l.Metric, top.Site.Function, ranked[0].Delta, l.Site)
-				}
-				t.Logf("leak %s/%s/%s: %s %d → %d over %d snapshots", l.Source, l.Kind, l.Metric, top.Site.Function, ranked[0].First, ranked[0].Last, len(s.Times))
-				if ranked[0].Delta <= 0 {
-					t.Errorf("%s/%s/%s: top site does not grow (%+d)", l.Source, l.Kind, l.Metric, ranked[0].Delta)
+				if f.Severity < diff.SeverityMedium {
+					t.Errorf("%s/%s/%s: %s is %s (%s, p %.3g, score %.2f), want medium or worse", l.Source, l.Kind, l.Metric, site, f.Severity, f.Trend.Shape, f.Trend.P, f.Score)
 				}
 			}
 			for _, q := range exp.Quiet {
-				// Until trends are fitted, check only that the control
-				// site is there, so the expectation cannot go stale.
-				s := findSeries(set, q)
-				if s == nil {
-					t.Errorf("quiet %+v: no such series", q)
-					continue
-				}
 				re := regexp.MustCompile(q.Site)
 				found := false
-				for _, ss := range s.Sites {
-					found = found || re.MatchString(ss.Site.Function)
+				for _, f := range an.Findings {
+					s := an.Series[f.Series].Series
+					if s.Source != q.Source || s.Kind.String() != q.Kind || s.Metric.Name != q.Metric || !re.MatchString(s.Sites[f.Site].Site.Function) {
+						continue
+					}
+					found = true
+					t.Logf("quiet %s/%s/%s: %s %s %s (%s)", q.Source, q.Kind, q.Metric, f.Severity, f.Trend.Shape, s.Sites[f.Site].Site.Function, q.Why)
+					if f.Severity >= diff.SeverityMedium {
+						t.Errorf("quiet %s/%s/%s: %s is %s (%s, p %.3g, score %.2f): %s", q.Source, q.Kind, q.Metric, s.Sites[f.Site].Site.Function, f.Severity, f.Trend.Shape, f.Trend.P, f.Score, q.Why)
+					}
 				}
 				if !found {
 					t.Errorf("quiet %+v: no site matches in the series", q)
+				}
+			}
+			// Controls: nothing at all medium or worse.
+			if len(exp.Leaks) == 0 {
+				for _, f := range an.Findings {
+					if f.Severity >= diff.SeverityMedium {
+						s := an.Series[f.Series].Series
+						t.Errorf("control: %s/%s/%s %s reported %s (%s, score %.2f)", s.Source, s.Kind, s.Metric.Name, s.Sites[f.Site].Site.Function, f.Severity, f.Trend.Shape, f.Score)
+					}
 				}
 			}
 		})
