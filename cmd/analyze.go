@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/leakdiff/leakdiff/diff"
 	"github.com/leakdiff/leakdiff/profile"
 	"github.com/leakdiff/leakdiff/report"
 )
@@ -27,6 +28,8 @@ type AnalyzeOptions struct {
 	SourceLabel  string
 	MaxSize      string
 	Top          int
+	MinSeverity  string
+	MemoryLimit  string
 	Strict       bool
 	Quiet        bool
 }
@@ -90,11 +93,14 @@ Files that cannot be read are listed with the reason and the rest is analysed;
 	f.StringVar(&opts.SourceRegexp, "source-regexp", "", "take the source from the file's base name: the group named source, else the first group (`regexp`)")
 	f.StringVar(&opts.SourceLabel, "source-label", "", "take the source from this pprof/goroutine label `key`")
 	f.StringVar(&opts.MaxSize, "max-snapshot-size", "1GiB", "refuse snapshots larger than this `size` once decompressed (e.g. 512MiB, 2GB)")
-	f.IntVar(&opts.Top, "top", 10, "list at most `n` sites per series")
+	f.IntVar(&opts.Top, "top", 20, "list at most `n` findings")
+	f.StringVar(&opts.MinSeverity, "min-severity", "medium", "list findings of this `severity` or worse: info, low, medium, high, critical")
+	f.StringVar(&opts.MemoryLimit, "memory-limit", "", "project when each source's in-use heap reaches this `size` (e.g. 4GiB, a GOMEMLIMIT value)")
 	f.BoolVar(&opts.Strict, "strict", false, "exit 2 if any input is skipped")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress and no warnings on stderr")
 	_ = c.RegisterFlagCompletionFunc("granularity", cobra.FixedCompletions([]string{"function", "line"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("site", cobra.FixedCompletions([]string{"auto", "leaf"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("min-severity", cobra.FixedCompletions([]string{"info", "low", "medium", "high", "critical"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
@@ -143,6 +149,14 @@ func (o *AnalyzeOptions) loadOptions() (profile.LoadOptions, error) {
 	}
 	if o.Top < 1 {
 		return lo, usageErrorf("--top must be at least 1 (got %d)", o.Top)
+	}
+	if _, err := diff.ParseSeverity(o.MinSeverity); err != nil {
+		return lo, usageErrorf("--min-severity must be one of info, low, medium, high, critical (got %q)", o.MinSeverity)
+	}
+	if o.MemoryLimit != "" {
+		if _, err := parseSize(o.MemoryLimit); err != nil {
+			return lo, usageErrorf("--memory-limit: %v", err)
+		}
 	}
 	lo.Decode.Sites = sp
 	lo.Decode.MaxBytes = n
@@ -193,13 +207,22 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	if len(set.Series) == 0 {
 		warn("no heap or goroutine snapshot among the inputs: nothing to analyse")
 	}
-	err = report.WriteSummary(stdout, report.Summary{
-		Files:    loaded.Files,
-		Set:      set,
-		Skipped:  loaded.Skipped,
-		Warnings: loaded.Warnings,
-		Top:      opts.Top,
-		Line:     opts.Granularity == "line",
+	minSev, _ := diff.ParseSeverity(opts.MinSeverity)
+	var limit int64
+	if opts.MemoryLimit != "" {
+		limit, _ = parseSize(opts.MemoryLimit)
+	}
+	an := diff.Analyze(set, diff.Options{Thresholds: diff.DefaultThresholds(), MemoryLimit: limit})
+	err = report.WriteText(stdout, report.Report{
+		Files:       loaded.Files,
+		Set:         set,
+		Analysis:    an,
+		Skipped:     loaded.Skipped,
+		Warnings:    loaded.Warnings,
+		MinSeverity: minSev,
+		Top:         opts.Top,
+		Line:        opts.Granularity == "line",
+		MemoryLimit: limit,
 	})
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -31,6 +32,9 @@ func TestAnalyzeGolden(t *testing.T) {
 		{"quoted_glob", []string{"analyze", "../testdata/snapshots/primary/goroutine-*.pb.gz"}, nil, ExitOK},
 		{"stdin_debug2", []string{"analyze", "-"}, debug2, ExitOK},
 		{"debug2_series_line_granularity", []string{"analyze", "--granularity", "line", "--top", "3", "../testdata/formats/debug2"}, nil, ExitOK},
+		{"memory_limit_all_severities", []string{"analyze", "--memory-limit", "8MiB", "--min-severity", "info", "--top", "6", "../testdata/fixtures/walbacklog"}, nil, ExitOK},
+		{"restart", []string{"analyze", "../testdata/fixtures/restart"}, nil, ExitOK},
+		{"bad_min_severity", []string{"analyze", "--min-severity", "urgent", "../testdata/snapshots"}, nil, ExitUsage},
 		{"goroutineleak", []string{"analyze", "../testdata/formats/goroutineleak"}, nil, ExitOK},
 		{"bad_inputs_rest_analysed", []string{"analyze", "testdata/bad", "../testdata/snapshots/replica/goroutine-*", "no/such/file.pb.gz"}, nil, ExitOK},
 		{"bad_inputs_strict", []string{"analyze", "--strict", "testdata/bad", "../testdata/snapshots/replica/goroutine-*"}, nil, ExitUsage},
@@ -71,33 +75,31 @@ func TestAnalyzeExampleRanksLeaksFirst(t *testing.T) {
 	if code := Run(context.Background(), []string{"analyze", "../testdata/snapshots"}, nil, &stdout, &stderr); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	blocks := strings.Split(stdout.String(), "\n\n")
-	want := map[string]string{
-		"primary · heap · inuse_space":     "cache.(*Store).Put",
-		"primary · goroutine · goroutines": "leaky.worker",
-		"replica · heap · inuse_space":     "cache.(*Store).Put",
-	}
-	found := 0
-	for _, b := range blocks {
-		for head, site := range want {
-			if !strings.HasPrefix(b, head) {
-				continue
-			}
-			found++
-			if !strings.Contains(b, "10 snapshots") {
-				t.Errorf("%s: want 10 snapshots in\n%s", head, b)
-			}
-			lines := strings.Split(b, "\n")
-			if len(lines) < 4 || !strings.Contains(lines[3], " 1 ") || !strings.Contains(lines[3], site) {
-				t.Errorf("%s: want %s ranked first in\n%s", head, site, b)
-			}
+	out := stdout.String()
+	for _, series := range []string{"primary · heap · inuse_space", "primary · goroutine · goroutines", "replica · heap · inuse_space", "replica · goroutine · goroutines"} {
+		if !regexp.MustCompile(`(?m)^ ` + regexp.QuoteMeta(series) + ` +10 `).MatchString(out) {
+			t.Errorf("no line for %s with 10 snapshots in\n%s", series, out)
 		}
 	}
-	if found != len(want) {
-		t.Errorf("found %d of %d series headers in\n%s", found, len(want), stdout.String())
+	first := map[string]string{}
+	row := regexp.MustCompile(`(?m)^ +\d+ +(critical|high|medium) +(\w+ · \w+) +(\S+)`)
+	for _, m := range row.FindAllStringSubmatch(out, -1) {
+		if _, ok := first[m[2]]; !ok {
+			first[m[2]] = m[3]
+		}
 	}
-	if !strings.Contains(stdout.String(), "replica · goroutine · goroutines") {
-		t.Errorf("no replica goroutine series")
+	want := map[string]string{
+		"primary · heap":      "cache.(*Store).Put",
+		"primary · goroutine": "leaky.worker",
+		"replica · heap":      "cache.(*Store).Put",
+	}
+	for series, site := range want {
+		if first[series] != site {
+			t.Errorf("%s: first finding %q, want %q", series, first[series], site)
+		}
+	}
+	if s, ok := first["replica · goroutine"]; ok {
+		t.Errorf("replica goroutines are flat, but %s is reported", s)
 	}
 }
 
@@ -117,20 +119,22 @@ func TestAnalyzeFlags(t *testing.T) {
 	if got.Granularity != "line" || got.Site != "leaf" || len(got.SiteSkip) != 2 || got.SourceLabel != "pod" || !got.Strict || !got.Quiet || len(got.Args) != 2 {
 		t.Errorf("options %+v", got)
 	}
-	if got.MaxSize != "1GiB" || got.Top != 10 {
-		t.Errorf("defaults: max size %q top %d, want 1GiB and 10", got.MaxSize, got.Top)
+	if got.MaxSize != "1GiB" || got.Top != 20 || got.MinSeverity != "medium" {
+		t.Errorf("defaults: max size %q top %d min severity %q, want 1GiB, 20, medium", got.MaxSize, got.Top, got.MinSeverity)
 	}
 }
 
 func TestLoadOptionsValidation(t *testing.T) {
 	t.Parallel()
 	bad := []AnalyzeOptions{
-		{Granularity: "byte", Site: "auto", MaxSize: "1GiB", Top: 1},
-		{Granularity: "function", Site: "root", MaxSize: "1GiB", Top: 1},
-		{Granularity: "function", Site: "auto", SiteRegexp: "(", MaxSize: "1GiB", Top: 1},
-		{Granularity: "function", Site: "auto", SourceRegexp: "[", MaxSize: "1GiB", Top: 1},
-		{Granularity: "function", Site: "auto", MaxSize: "lots", Top: 1},
-		{Granularity: "function", Site: "auto", MaxSize: "1GiB", Top: 0},
+		{Granularity: "byte", Site: "auto", MaxSize: "1GiB", Top: 1, MinSeverity: "medium"},
+		{Granularity: "function", Site: "root", MaxSize: "1GiB", Top: 1, MinSeverity: "medium"},
+		{Granularity: "function", Site: "auto", SiteRegexp: "(", MaxSize: "1GiB", Top: 1, MinSeverity: "medium"},
+		{Granularity: "function", Site: "auto", SourceRegexp: "[", MaxSize: "1GiB", Top: 1, MinSeverity: "medium"},
+		{Granularity: "function", Site: "auto", MaxSize: "lots", Top: 1, MinSeverity: "medium"},
+		{Granularity: "function", Site: "auto", MaxSize: "1GiB", Top: 0, MinSeverity: "medium"},
+		{Granularity: "function", Site: "auto", MaxSize: "1GiB", Top: 1, MinSeverity: "urgent"},
+		{Granularity: "function", Site: "auto", MaxSize: "1GiB", Top: 1, MinSeverity: "low", MemoryLimit: "lots"},
 	}
 	for _, o := range bad {
 		if _, err := o.loadOptions(); err == nil {

@@ -59,8 +59,10 @@ type Analysis struct {
 	Findings []Finding
 }
 
-// Analyze fits every site of every series over the series' last segment,
-// scores and rates it, and ranks the findings.
+// Analyze fits every site of every primary series (heap inuse_space,
+// goroutines) over the series' last segment, scores and rates it, and ranks
+// the findings; secondary series (inuse_objects) get their total fitted
+// only.
 func Analyze(set *profile.Set, o Options) *Analysis {
 	th := o.Thresholds
 	if th == (Thresholds{}) {
@@ -86,6 +88,9 @@ func Analyze(set *profile.Set, o Options) *Analysis {
 			}
 		}
 		a.Series = append(a.Series, sf)
+		if s.Secondary {
+			continue
+		}
 		for i := range s.Sites {
 			v := s.Sites[i].Values[start:end]
 			if allZero(v) {

@@ -13,6 +13,9 @@ type Series struct {
 	Source string
 	Kind   Kind
 	Metric Metric
+	// Secondary is set for a kind's other metrics (heap inuse_objects
+	// beside inuse_space): shown for reference, not ranked as findings.
+	Secondary bool
 	// Times holds each snapshot's time, oldest first; all zero when
 	// TimesKnown is false (the snapshots are then in file-name order).
 	Times      []time.Time
@@ -228,6 +231,7 @@ func buildSeries(g []Snapshot, m int, timesKnown bool, segs []Segment) Series {
 		Source:     g[0].Source,
 		Kind:       g[0].Kind,
 		Metric:     g[0].Metrics[m],
+		Secondary:  m > 0,
 		TimesKnown: timesKnown,
 		Times:      make([]time.Time, len(g)),
 		Files:      make([]string, len(g)),

@@ -22,29 +22,43 @@
 //	$ leakdiff analyze --top 3 testdata/snapshots/primary
 //	20 files read: 20 snapshots in 2 series, 0 counted once, 0 set aside, 0 skipped
 //
-//	primary · heap · inuse_space (bytes)
-//	  10 snapshots, 2026-11-22T00:54:59Z → 2026-11-22T00:55:08Z (9s); total 0.371 MiB → 3.10 MiB (+2.73 MiB)
-//	 #  site                                            first      last       growth
-//	 1  cache.(*Store).Put                              0.250 MiB   2.50 MiB   +2.25 MiB
-//	 2  http.(*Transport).startDialConnForLocked.func1  0.018 MiB  0.183 MiB  +0.165 MiB
-//	 3  http.(*conn).serve                              0.025 MiB  0.182 MiB  +0.157 MiB
-//	  … 19 more site(s)
+//	 series                            snapshots  span                                 total               slope        shape   limit
+//	 primary · heap · inuse_space             10  2026-11-22 00:54:59 → 00:55:08 (9s)  555 KiB → 2.95 MiB  +1.02 GiB/h  linear
+//	 primary · heap · inuse_objects           10  2026-11-22 00:54:59 → 00:55:08 (9s)          404 → 1667      +554k/h  linear
+//	 primary · goroutine · goroutines         10  2026-11-22 00:54:59 → 00:55:08 (9s)            26 → 114     +38.7k/h  linear
 //
-//	primary · heap · inuse_objects (count)
-//	  10 snapshots, 2026-11-22T00:54:59Z → 2026-11-22T00:55:08Z (9s); total 320 → 1748 (+1428)
-//	 #  site                                            first  last  growth
-//	 1  http.(*Transport).startDialConnForLocked.func1     38   380    +342
-//	 2  httpleak.(*Client).FetchAndForget                  56   330    +274
-//	 3  http.(*conn).serve                                 46   315    +269
-//	  … 19 more site(s)
+//	findings, medium or worse
+//	 #  severity  series               site                first → last          slope       R²    p       shape   score
+//	 1  high      primary · heap       cache.(*Store).Put  0.375 MiB → 2.38 MiB  +880 MiB/h  1.00  <1e-12  linear   0.98
+//	 2  high      primary · goroutine  leaky.worker                      7 → 47    +17.6k/h  1.00  <1e-12  linear   0.93
+//	 3  high      primary · goroutine  http.(*conn).serve                3 → 19     +7039/h  1.00  <1e-12  linear   0.90
+//	… 27 more finding(s) not listed (--min-severity info --top N to see them)
 //
-//	primary · goroutine · goroutines (count)
-//	  10 snapshots, 2026-11-22T00:54:59Z → 2026-11-22T00:55:08Z (9s); total 21 → 120 (+99)
-//	 #  site                          first  last  growth
-//	 1  leaky.worker                      5    50     +45
-//	 2  http.(*conn).serve                2    20     +18
-//	 3  http.(*persistConn).readLoop      2    20     +18
-//	  … 4 more site(s)
+//	1. github.com/leakdiff/leakdiff/testdata/gen/internal/cache.(*Store).Put — primary · heap · inuse_space — high
+//	   grows +880 MiB/h linear: 384 KiB → 2.38 MiB over 10 snapshots (p <1e-12 by gls+mann-kendall, R² 1.00, Kendall tau 1.00, lag-1 autocorrelation 0.54).
+//	   83 % of the series' growth.
+//	   stack (leaf first, → the site):
+//	   → github.com/leakdiff/leakdiff/testdata/gen/internal/cache.(*Store).Put  cache/cache.go:18
+//	     main.main  gen/main.go:98
+//	     runtime.main  runtime/proc.go:290
+//
+//	2. github.com/leakdiff/leakdiff/testdata/gen/internal/leaky.worker — primary · goroutine · goroutines — high
+//	   grows +17.6k/h linear: 7 → 47 over 10 snapshots (p <1e-12 by gls+mann-kendall, R² 1.00, Kendall tau 1.00, lag-1 autocorrelation 0.26).
+//	   45 % of the series' growth.
+//	   stack (leaf first, → the site):
+//	     … 1 frame(s)
+//	     runtime.chansend  runtime/chan.go:283
+//	     runtime.chansend1  runtime/chan.go:161
+//	   → github.com/leakdiff/leakdiff/testdata/gen/internal/leaky.worker  leaky/leaky.go:35
+//
+//	3. net/http.(*conn).serve — primary · goroutine · goroutines — high
+//	   grows +7039/h linear: 3 → 19 over 10 snapshots (p <1e-12 by gls+mann-kendall, R² 1.00, Kendall tau 1.00, lag-1 autocorrelation 0.26).
+//	   18 % of the series' growth.
+//	   stack (leaf first, → the site):
+//	     … 9 frame(s)
+//	     bufio.(*Reader).fill  bufio/bufio.go:113
+//	     bufio.(*Reader).Peek  bufio/bufio.go:152
+//	   → net/http.(*conn).serve  http/server.go:2103
 //
 // # Reading the output
 //

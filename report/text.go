@@ -1,0 +1,353 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/leakdiff/leakdiff/diff"
+	"github.com/leakdiff/leakdiff/profile"
+)
+
+// Report is everything the renderers show.
+type Report struct {
+	// Files counts the files considered.
+	Files    int
+	Skipped  []profile.Skipped
+	Warnings []string
+	Set      *profile.Set
+	Analysis *diff.Analysis
+	// MinSeverity is the least severity listed; the rest is counted.
+	MinSeverity diff.Severity
+	// Top bounds the findings listed (0: 20); Details how many of them get
+	// a detail block with their stack (0: 3).
+	Top, Details int
+	// Line shows file:line next to each site.
+	Line bool
+	// MemoryLimit is the --memory-limit in bytes, 0 if none.
+	MemoryLimit int64
+}
+
+func newTable(w io.Writer, align []tw.Align) *tablewriter.Table {
+	return tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders:  tw.BorderNone,
+			Symbols:  tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off}, Lines: tw.Lines{ShowHeaderLine: tw.Off}},
+		})),
+		tablewriter.WithConfig(tablewriter.Config{
+			Header: tw.CellConfig{Formatting: tw.CellFormatting{AutoFormat: tw.Off}, Alignment: tw.CellAlignment{Global: tw.AlignLeft}},
+			Row: tw.CellConfig{
+				Formatting: tw.CellFormatting{AutoWrap: tw.WrapNone},
+				Alignment:  tw.CellAlignment{PerColumn: align},
+			},
+		}),
+	)
+}
+
+// WriteText renders r for a terminal: what was read, one line per series,
+// the findings at or above MinSeverity, and details of the first few.
+func WriteText(w io.Writer, r Report) error {
+	a := r.Analysis
+	top := r.Top
+	if top <= 0 {
+		top = 20
+	}
+	details := r.Details
+	if details == 0 {
+		details = 3
+	}
+	snaps, nseries := 0, 0
+	seen := map[[2]string]bool{}
+	for _, s := range r.Set.Series {
+		k := [2]string{s.Source, s.Kind.String()}
+		if !seen[k] {
+			seen[k] = true
+			snaps += len(s.Times)
+			nseries++
+		}
+	}
+	fmt.Fprintf(w, "%s read: %s in %s, %d counted once, %d set aside, %d skipped\n",
+		plural(r.Files, "file"), plural(snaps, "snapshot"), plural(nseries, "series"),
+		len(r.Set.Duplicates), len(r.Set.SetAside), len(r.Skipped))
+
+	if len(a.Series) > 0 {
+		fmt.Fprintln(w)
+		if err := writeSeriesTable(w, &r); err != nil {
+			return err
+		}
+		for _, sf := range a.Series {
+			if sf.Series.Secondary {
+				continue
+			}
+			for _, seg := range sf.Series.Segments[1:] {
+				fmt.Fprintf(w, "  %s · %s: segment from snapshot %d: %s\n", sf.Series.Source, sf.Series.Kind, seg.Start+1, seg.Reason)
+			}
+			for _, n := range sf.Series.Notes {
+				fmt.Fprintf(w, "  %s · %s: note: %s\n", sf.Series.Source, sf.Series.Kind, n)
+			}
+		}
+	}
+
+	var listed []*diff.Finding
+	below := 0
+	for i := range a.Findings {
+		f := &a.Findings[i]
+		if f.Severity >= r.MinSeverity && len(listed) < top {
+			listed = append(listed, f)
+		} else {
+			below++
+		}
+	}
+	fmt.Fprintln(w)
+	if len(listed) == 0 {
+		fmt.Fprintf(w, "no finding is %s or worse", r.MinSeverity)
+	} else {
+		fmt.Fprintf(w, "findings, %s or worse", r.MinSeverity)
+		if err := writeFindingsTable(w, &r, listed); err != nil {
+			return err
+		}
+	}
+	if below > 0 {
+		fmt.Fprintf(w, "… %d more finding(s) not listed (--min-severity info --top N to see them)\n", below)
+	} else if len(listed) == 0 {
+		fmt.Fprintln(w)
+	}
+	for i, f := range listed[:min(details, len(listed))] {
+		fmt.Fprintln(w)
+		writeDetail(w, &r, i+1, f)
+	}
+
+	if len(r.Set.SetAside) > 0 {
+		fmt.Fprintln(w, "\nset aside (read, not analysed):")
+		for _, sn := range r.Set.SetAside {
+			fmt.Fprintf(w, "  %s: %s profile\n", sn.File, sn.Type)
+		}
+	}
+	if d := r.Set.Duplicates; len(d) > 0 {
+		// Usually one per moment when two formats were saved together:
+		// a few examples say what happened without burying the report.
+		const show = 3
+		fmt.Fprintln(w, "\ncounted once (identical content, or the same moment as another snapshot):")
+		for _, sk := range d[:min(show, len(d))] {
+			fmt.Fprintf(w, "  %s: %v\n", sk.File, sk.Err)
+		}
+		if len(d) > show {
+			fmt.Fprintf(w, "  … and %d more\n", len(d)-show)
+		}
+	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintln(w, "\nskipped:")
+		for _, sk := range r.Skipped {
+			fmt.Fprintf(w, "  %s: %v\n", sk.File, sk.Err)
+		}
+	}
+	return nil
+}
+
+func writeSeriesTable(w io.Writer, r *Report) error {
+	t := newTable(w, []tw.Align{tw.AlignLeft, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignLeft})
+	t.Header([]string{"series", "snapshots", "span", "total", "slope", "shape", "limit"})
+	for _, sf := range r.Analysis.Series {
+		s := sf.Series
+		tr := &sf.Total
+		span := "no times"
+		if s.TimesKnown {
+			first, last := s.Times[sf.Start], s.Times[len(s.Times)-1]
+			clock := clockFormat(last.Sub(first))
+			span = fmt.Sprintf("%s → %s (%s)", first.Format("2006-01-02 "+clock), last.Format(clock), fmtDuration(last.Sub(first)))
+		}
+		n := fmt.Sprint(tr.N)
+		if sf.Start > 0 {
+			n = fmt.Sprintf("%d of %d", tr.N, len(s.Times))
+		}
+		limit := ""
+		switch h := sf.HoursToLimit; {
+		case math.IsNaN(h):
+		case h == 0:
+			limit = "reached"
+		default:
+			limit = "in " + fmtDuration(time.Duration(h*float64(time.Hour)))
+		}
+		total := fmt.Sprintf("%s → %s", humanValue(s.Metric.Unit, int64(tr.Start), false), humanValue(s.Metric.Unit, int64(tr.End), false))
+		if err := t.Append([]string{fmt.Sprintf("%s · %s · %s", s.Source, s.Kind, s.Metric.Name), n, span, total, fmtSlope(s, tr.TheilSen), tr.Shape.String(), limit}); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+func writeFindingsTable(w io.Writer, r *Report, listed []*diff.Finding) error {
+	fmt.Fprintln(w)
+	t := newTable(w, []tw.Align{tw.AlignRight, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignRight})
+	t.Header([]string{"#", "severity", "series", "site", "first → last", "slope", "R²", "p", "shape", "score"})
+	for i, f := range listed {
+		s := r.Analysis.Series[f.Series].Series
+		site := s.Sites[f.Site]
+		tr := &f.Trend
+		name := shortFunction(site.Site.Function)
+		if r.Line && site.Site.File != "" {
+			name += fmt.Sprintf(" %s:%d", site.Site.File, site.Site.Line)
+		}
+		sc := commonScale(s.Metric.Unit, int64(tr.Start), int64(tr.End))
+		row := []string{
+			fmt.Sprint(i + 1), f.Severity.String(), fmt.Sprintf("%s · %s", s.Source, s.Kind), name,
+			sc.format(int64(tr.Start), false) + " → " + sc.format(int64(tr.End), false),
+			fmtSlope(s, tr.TheilSen), fmtFloat(tr.OLS.R2, 2), fmtP(tr.P), tr.Shape.String(), fmt.Sprintf("%.2f", f.Score),
+		}
+		if err := t.Append(row); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+// writeDetail explains one finding in sentences, with its stack.
+func writeDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
+	sf := &r.Analysis.Series[f.Series]
+	s := sf.Series
+	site := s.Sites[f.Site]
+	tr := &f.Trend
+	fmt.Fprintf(w, "%d. %s — %s · %s · %s — %s\n", rank, site.Site.Function, s.Source, s.Kind, s.Metric.Name, f.Severity)
+	since := ""
+	if s.TimesKnown && tr.Since > 0 {
+		since = " since " + s.Times[sf.Start+tr.Since].Format("2006-01-02 "+clockFormat(s.Times[len(s.Times)-1].Sub(s.Times[sf.Start])))
+	}
+	fmt.Fprintf(w, "   grows %s %s%s: %s → %s over %d snapshots (%s).\n", fmtSlope(s, tr.TheilSen), tr.Shape, since,
+		humanValue(s.Metric.Unit, int64(tr.Start), false), humanValue(s.Metric.Unit, int64(tr.End), false), tr.N, statsLine(tr))
+	if !math.IsNaN(f.Share) && f.Share > 0 {
+		fmt.Fprintf(w, "   %.0f %% of the series' growth", 100*f.Share)
+		if h := sf.HoursToLimit; !math.IsNaN(h) && !math.IsNaN(f.SlopeShare) && h > 0 {
+			fmt.Fprintf(w, "; the heap reaches the %s limit in %s at the current rate, %.0f %% of it from this site", humanValue("bytes", r.MemoryLimit, false), fmtDuration(time.Duration(h*float64(time.Hour))), 100*clamp(f.SlopeShare))
+		}
+		fmt.Fprintln(w, ".")
+	}
+	for _, e := range f.Evidence {
+		fmt.Fprintf(w, "   %s.\n", e)
+	}
+	for _, warn := range tr.Warnings {
+		fmt.Fprintf(w, "   caution: %s.\n", warn)
+	}
+	fmt.Fprintln(w, "   stack (leaf first, → the site):")
+	stk := site.Stack
+	at := 0
+	for i, fr := range stk {
+		if fr.Function == site.Site.Function {
+			at = i
+			break
+		}
+	}
+	// Two frames of machinery above the site say how it waits or
+	// allocates; eight below say who called it.
+	from, to := max(0, at-2), min(len(stk), at+9)
+	if from > 0 {
+		fmt.Fprintf(w, "     … %d frame(s)\n", from)
+	}
+	for i, fr := range stk[from:to] {
+		mark := "  "
+		if from+i == at {
+			mark = "→ "
+		}
+		loc := ""
+		if fr.File != "" {
+			loc = fmt.Sprintf("  %s:%d", profile.NormalizeFile(fr.File), fr.Line)
+		}
+		fmt.Fprintf(w, "   %s%s%s\n", mark, fr.Function, loc)
+	}
+	if len(stk) > to {
+		fmt.Fprintf(w, "     … %d more frame(s)\n", len(stk)-to)
+	}
+}
+
+func statsLine(tr *diff.Trend) string {
+	var parts []string
+	switch tr.PMethod {
+	case "":
+	default:
+		parts = append(parts, fmt.Sprintf("p %s by %s", fmtP(tr.P), tr.PMethod))
+	}
+	if !math.IsNaN(tr.OLS.R2) {
+		parts = append(parts, fmt.Sprintf("R² %.2f", tr.OLS.R2))
+	}
+	if !math.IsNaN(tr.MK.Tau) {
+		parts = append(parts, fmt.Sprintf("Kendall tau %.2f", tr.MK.Tau))
+	}
+	if tr.Autocorr > 0 {
+		parts = append(parts, fmt.Sprintf("lag-1 autocorrelation %.2f", tr.Autocorr))
+	}
+	if len(parts) == 0 {
+		return "no test"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func clamp(v float64) float64 { return min(max(v, 0), 1) }
+
+func fmtFloat(v float64, prec int) string {
+	if math.IsNaN(v) {
+		return "—"
+	}
+	return fmt.Sprintf("%.*f", prec, v)
+}
+
+// fmtP prints a p-value: "—" when undefined, "<1e-12" when tiny.
+func fmtP(p float64) string {
+	switch {
+	case math.IsNaN(p):
+		return "—"
+	case p < 1e-12:
+		return "<1e-12"
+	case p < 0.001:
+		return fmt.Sprintf("%.0e", p)
+	default:
+		return fmt.Sprintf("%.3f", p)
+	}
+}
+
+// fmtSlope prints a slope in the series' unit per hour (per snapshot when
+// times are unknown).
+func fmtSlope(s *profile.Series, perHour float64) string {
+	if math.IsNaN(perHour) {
+		return "—"
+	}
+	per := "/h"
+	if !s.TimesKnown {
+		per = "/snapshot"
+	}
+	if s.Metric.Unit == "bytes" {
+		return humanValue("bytes", int64(perHour), true) + per
+	}
+	if math.Abs(perHour) < 10 {
+		v := fmt.Sprintf("%.2g", perHour)
+		if perHour > 0 {
+			v = "+" + v
+		}
+		return v + per
+	}
+	return humanValue("count", int64(math.Round(perHour)), true) + per
+}
+
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%.1fd", d.Hours()/24)
+	case d >= time.Hour:
+		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
+	default:
+		return d.Round(time.Second).String()
+	}
+}
+
+// clockFormat shows seconds when a series spans less than ten minutes.
+func clockFormat(span time.Duration) string {
+	if span < 10*time.Minute {
+		return "15:04:05"
+	}
+	return "15:04"
+}
