@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/leakdiff/leakdiff/profile"
@@ -62,18 +64,23 @@ type Analysis struct {
 // Analyze fits every site of every primary series (heap inuse_space,
 // goroutines) over the series' last segment, scores and rates it, and ranks
 // the findings; secondary series (inuse_objects) get their total fitted
-// only.
+// only. Sites are fitted by GOMAXPROCS workers, each result stored by index,
+// so the outcome does not depend on scheduling.
 func Analyze(set *profile.Set, o Options) *Analysis {
 	th := o.Thresholds
 	if th == (Thresholds{}) {
 		th = DefaultThresholds()
 	}
 	a := &Analysis{}
+	type job struct{ series, site int }
+	var jobs []job
+	xs := make([][]float64, len(set.Series))
 	var sc scratch
 	for si := range set.Series {
 		s := &set.Series[si]
 		start, end := s.LastSegment()
 		x := hoursSince(s, start, end)
+		xs[si] = x
 		y := make([]float64, end-start)
 		for i := range y {
 			y[i] = float64(s.Totals[start+i])
@@ -92,30 +99,50 @@ func Analyze(set *profile.Set, o Options) *Analysis {
 			continue
 		}
 		for i := range s.Sites {
-			v := s.Sites[i].Values[start:end]
-			if allZero(v) {
-				continue
+			if !allZero(s.Sites[i].Values[start:end]) {
+				jobs = append(jobs, job{si, i})
 			}
-			for j := range y {
-				y[j] = float64(v[j])
-			}
-			t := fit(x, y, &th, &sc)
-			f := Finding{Series: si, Site: i, Trend: t, SlopeShare: math.NaN()}
-			if g := sf.Total.Growth; g > 0 && t.Growth > 0 {
-				f.Share = clamp01(t.Growth / g)
-			}
-			if ts := sf.Total.TheilSen; ts > 0 {
-				f.SlopeShare = t.TheilSen / ts
-			}
-			f.Score = Score(&f.Trend, f.Share)
-			hours := sf.HoursToLimit
-			f.Severity = Rate(&f.Trend, f.Score, s.Metric.Unit, hours, &th)
-			f.Evidence = evidence(s, i, start)
-			a.Findings = append(a.Findings, f)
 		}
 	}
+	a.Findings = make([]Finding, len(jobs))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(jobs)/256))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var sc scratch
+			var y []float64
+			for j := w; j < len(jobs); j += workers {
+				si, i := jobs[j].series, jobs[j].site
+				s, sf := &set.Series[si], &a.Series[si]
+				v := s.Sites[i].Values[sf.Start:]
+				y = y[:0]
+				for _, val := range v {
+					y = append(y, float64(val))
+				}
+				a.Findings[j] = finding(s, sf, si, i, fit(xs[si], y, &th, &sc), &th)
+			}
+		}()
+	}
+	wg.Wait()
 	slices.SortFunc(a.Findings, func(p, q Finding) int { return compareFindings(a, &p, &q) })
 	return a
+}
+
+// finding scores and rates one site's trend within its series.
+func finding(s *profile.Series, sf *SeriesFit, si, site int, t Trend, th *Thresholds) Finding {
+	f := Finding{Series: si, Site: site, Trend: t, SlopeShare: math.NaN()}
+	if g := sf.Total.Growth; g > 0 && t.Growth > 0 {
+		f.Share = clamp01(t.Growth / g)
+	}
+	if ts := sf.Total.TheilSen; ts > 0 {
+		f.SlopeShare = t.TheilSen / ts
+	}
+	f.Score = Score(&f.Trend, f.Share)
+	f.Severity = Rate(&f.Trend, f.Score, s.Metric.Unit, sf.HoursToLimit, th)
+	f.Evidence = evidence(s, site, sf.Start)
+	return f
 }
 
 func allZero(v []int64) bool {

@@ -10,14 +10,26 @@ import "math"
 // but letting any flexible model win would let it soak up a wandering
 // noise's autocorrelation and make noise look significant.
 func residuals(x, y, buf []float64, margin float64) []float64 {
-	z := designFor(x, y, margin)
 	m := newModels(x, y, 0)
-	_, a, b := m.fit2(z)
+	z := m.design(margin)
+	_, a, b := m.fitDesign(z)
 	buf = buf[:0]
 	for i := range y {
 		buf = append(buf, y[i]-(a+b*z(i)))
 	}
 	return buf
+}
+
+// fitDesign regresses y on a constant and z(i) (untransformed: φ = 0 only).
+func (m *models) fitDesign(z func(i int) float64) (sse, a, b float64) {
+	var uv, vv, vw float64
+	for i := range m.u {
+		v := z(i)
+		uv += m.u[i] * v
+		vv += v * v
+		vw += v * m.w[i]
+	}
+	return m.solve(uv, vv, vw)
 }
 
 // designFor returns the regressor of the model the noise is measured
@@ -27,7 +39,11 @@ func residuals(x, y, buf []float64, margin float64) []float64 {
 // like strong autocorrelation and hide the trend; letting any flexible model
 // win would let it soak up a wandering noise and make noise significant.
 func designFor(x, y []float64, margin float64) func(i int) float64 {
-	m := newModels(x, y, 0)
+	return newModels(x, y, 0).design(margin)
+}
+
+func (m *models) design(margin float64) func(i int) float64 {
+	x := m.x
 	best := m.bic(m.line(), 2) - margin
 	z := func(i int) float64 { return x[i] }
 	if sse, k, _, _ := m.stepFit(); k > 0 && m.bic(sse, 3) < best {
@@ -107,47 +123,4 @@ func mkInflationAR1(n int, phi float64) float64 {
 		s += (fn - fk) * (fn - fk - 1) * (fn - fk - 2) * (6 / math.Pi) * math.Asin(pk/2)
 	}
 	return max(1+2*s/(fn*(fn-1)*(fn-2)), 1)
-}
-
-// remlPhi estimates the AR(1) φ of the errors of y = a + b·z(x) by
-// restricted maximum likelihood, which unlike the lag-1 correlation of
-// residuals is nearly unbiased on short series (the moment estimator reads
-// 0.6 for a true 0.7 at 60 points, and too low a φ makes noise look like a
-// trend). With the Prais–Winsten transform L (L'L = V⁻¹, |V| = 1/(1 − φ²)):
-//
-//	ℓ_R(φ) = −½ [ (n − 2)·ln SSE(φ) − ln(1 − φ²) + ln det(X'V⁻¹X) ]
-//
-// maximised over φ ∈ [0, 0.95] on a grid of 0.01.
-func remlPhi(x, y []float64, z func(i int) float64) float64 {
-	n := len(y)
-	if n < 6 {
-		return 0
-	}
-	best, bestPhi := math.Inf(-1), 0.0
-	for step := 0; step <= 95; step++ {
-		phi := float64(step) / 100
-		m := newModels(x, y, phi)
-		m.transform(z, m.v)
-		var uv, vv, vw float64
-		for i := range m.v {
-			uv += m.u[i] * m.v[i]
-			vv += m.v[i] * m.v[i]
-			vw += m.v[i] * m.w[i]
-		}
-		det := m.uu*vv - uv*uv
-		if det <= 0 {
-			continue
-		}
-		a := (vv*m.uw - uv*vw) / det
-		b := (m.uu*vw - uv*m.uw) / det
-		sse := m.ww - (a*m.uw + b*vw)
-		if sse <= 0 {
-			return 0
-		}
-		ll := -0.5 * (float64(n-2)*math.Log(sse) - math.Log(1-phi*phi) + math.Log(det))
-		if ll > best {
-			best, bestPhi = ll, phi
-		}
-	}
-	return bestPhi
 }

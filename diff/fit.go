@@ -184,6 +184,25 @@ func fit(x, y []float64, th *Thresholds, sc *scratch) Trend {
 		return t
 	}
 	t.Hours = x[n-1] - x[0]
+	if n >= 3 && constant(y) {
+		// Most sites of a real heap hold the same bytes in every
+		// snapshot: nothing to test.
+		t.Start, t.End = y[0], y[0]
+		t.OLS = OLS{R2: math.NaN(), SE: math.NaN(), T: math.NaN(), P: math.NaN()}
+		t.MK = MannKendall{Z: math.NaN(), P: math.NaN(), Tau: math.NaN()}
+		t.TheilSen, t.TheilSenIntercept = 0, y[0]
+		t.GLSSlope, t.GLSP = 0, math.NaN()
+		if y[0] != 0 {
+			t.RelGrowth = 0
+		}
+		t.P, t.PMethod = 1, "constant"
+		t.OLS.R2, t.OLS.P, t.MK.P = 0, 1, 1
+		t.OLS.Slope, t.OLS.Intercept = 0, y[0]
+		if n <= th.WeakPoints {
+			t.Warnings = append(t.Warnings, fmt.Sprintf("%d snapshots: significance is weak; take more", n))
+		}
+		return t
+	}
 	k := min(max(n/4, 1), 5)
 	sc.a = append(sc.a[:0], y[:k]...)
 	t.Start = median(sc.a)
@@ -227,11 +246,11 @@ func fit(x, y []float64, th *Thresholds, sc *scratch) Trend {
 	case n <= th.WeakPoints:
 		t.Warnings = append(t.Warnings, fmt.Sprintf("%d snapshots: significance is weak; take more", n))
 	}
-	t.Shape = classify(x, y, &t, th)
+	t.Shape = classify(x, y, &t, th, sc)
 	return t
 }
 
-func classify(x, y []float64, t *Trend, th *Thresholds) Shape {
+func classify(x, y []float64, t *Trend, th *Thresholds, sc *scratch) Shape {
 	lo, hi := y[0], y[0]
 	for _, v := range y {
 		lo, hi = min(lo, v), max(hi, v)
@@ -290,7 +309,7 @@ func classify(x, y []float64, t *Trend, th *Thresholds) Shape {
 	// (Theil–Sen slope above zero); a rise that has stopped is a plateau
 	// even when no knot was clear enough to beat the line.
 	if h := len(x) / 2; len(x)-h >= 4 {
-		if ts, _, _ := theilSen(x[h:], y[h:], nil); !(ts > 0) {
+		if ts, _, _ := theilSen(x[h:], y[h:], sc.b); !(ts > 0) {
 			t.ChangeAt = h
 			return ShapePlateau
 		}
@@ -339,61 +358,61 @@ func sawtooth(y []float64, drop float64) (saw, floorsRise bool) {
 // models compares piecewise models of y over x by BIC. With phi > 0 the
 // comparison is by generalised least squares under AR(1) errors: data and
 // regressors go through the Prais–Winsten transform (first row scaled by
-// sqrt(1 − φ²), then each row minus φ times the one before), whose
+// s = sqrt(1 − φ²), then each row minus φ times the one before), whose
 // residuals are independent when the errors are AR(1) with that φ, so BIC
 // on the n transformed residuals is a fair likelihood comparison. Without
 // it, a wandering noise looks like a level-off or a step.
+//
+// Every model is a constant plus one regressor v (a line, a step, a broken
+// stick); the transformed v of a step or a stick at knot k is piecewise
+// simple, so each knot costs O(1) from prefix sums, and a whole search O(n).
 type models struct {
-	x, y   []float64
+	x      []float64
 	n      float64
-	phi    float64
-	u, w   []float64 // transformed constant column and data
-	v      []float64 // scratch: a transformed regressor
-	sst    float64   // residual sum of squares of the constant model
-	ww     float64
-	uu, uw float64
+	phi, q float64 // q = 1 − φ
+	// Transformed constant u, data w and x xt, and their cross sums.
+	u, w, xt []float64
+	uu, uw   float64
+	ww, sst  float64
+	// Prefix sums over i < j (index j) of u·xt, xt², xt·w, xt, u, w.
+	pUX, pXX, pXW, pX, pU, pW []float64
 }
 
 func newModels(x, y []float64, phi float64) *models {
 	n := len(y)
-	m := &models{x: x, y: y, n: float64(n), phi: phi, u: make([]float64, n), w: make([]float64, n), v: make([]float64, n)}
-	m.transform(func(int) float64 { return 1 }, m.u)
-	m.transform(func(i int) float64 { return y[i] }, m.w)
-	for i := range m.w {
-		m.ww += m.w[i] * m.w[i]
-		m.uu += m.u[i] * m.u[i]
-		m.uw += m.u[i] * m.w[i]
+	m := &models{x: x, n: float64(n), phi: phi, q: 1 - phi}
+	buf := make([]float64, 3*n+6*(n+1))
+	m.u, m.w, m.xt = buf[:n], buf[n:2*n], buf[2*n:3*n]
+	rest := buf[3*n:]
+	m.pUX, m.pXX, m.pXW = rest[:n+1], rest[n+1:2*n+2], rest[2*n+2:3*n+3]
+	m.pX, m.pU, m.pW = rest[3*n+3:4*n+4], rest[4*n+4:5*n+5], rest[5*n+5:6*n+6]
+	s := math.Sqrt(1 - phi*phi)
+	for i := range y {
+		if i == 0 {
+			m.u[0], m.w[0], m.xt[0] = s, s*y[0], s*x[0]
+		} else {
+			m.u[i], m.w[i], m.xt[i] = m.q, y[i]-phi*y[i-1], x[i]-phi*x[i-1]
+		}
+		u, w, xt := m.u[i], m.w[i], m.xt[i]
+		m.uu += u * u
+		m.uw += u * w
+		m.ww += w * w
+		m.pUX[i+1] = m.pUX[i] + u*xt
+		m.pXX[i+1] = m.pXX[i] + xt*xt
+		m.pXW[i+1] = m.pXW[i] + xt*w
+		m.pX[i+1] = m.pX[i] + xt
+		m.pU[i+1] = m.pU[i] + u
+		m.pW[i+1] = m.pW[i] + w
 	}
 	m.sst = m.ww - m.uw*m.uw/m.uu
 	return m
 }
 
-// transform writes the Prais–Winsten transform of f(0..n−1) into dst.
-func (m *models) transform(f func(i int) float64, dst []float64) {
-	prev := 0.0
-	for i := range dst {
-		v := f(i)
-		if i == 0 {
-			dst[i] = math.Sqrt(1-m.phi*m.phi) * v
-		} else {
-			dst[i] = v - m.phi*prev
-		}
-		prev = v
-	}
-}
-
-// fit2 regresses the transformed data on the constant and the transformed
-// regressor f; it returns the residual sum of squares and the coefficients.
-func (m *models) fit2(f func(i int) float64) (sse, a, b float64) {
-	m.transform(f, m.v)
-	var uv, vv, vw float64
-	for i := range m.v {
-		uv += m.u[i] * m.v[i]
-		vv += m.v[i] * m.v[i]
-		vw += m.v[i] * m.w[i]
-	}
+// solve fits w = a·u + b·v given Σuv, Σvv, Σvw; it returns the residual sum
+// of squares and the coefficients (Inf when v is collinear with u).
+func (m *models) solve(uv, vv, vw float64) (sse, a, b float64) {
 	det := m.uu*vv - uv*uv
-	if det <= 1e-12*m.uu*vv {
+	if det <= 1e-12*m.uu*vv || vv == 0 {
 		return math.Inf(1), 0, 0
 	}
 	a = (vv*m.uw - uv*vw) / det
@@ -401,29 +420,37 @@ func (m *models) fit2(f func(i int) float64) (sse, a, b float64) {
 	return max(m.ww-(a*m.uw+b*vw), 0), a, b
 }
 
+// sums over i in [from, to) of the prefix arrays.
+func seg(p []float64, from, to int) float64 { return p[to] - p[from] }
+
+// line fits a straight line; it returns its residual sum of squares, the
+// coefficients, and det(X'V⁻¹X) for the slope's variance.
+func (m *models) lineFit() (sse, a, b, det float64) {
+	n := len(m.u)
+	uv, vv, vw := seg(m.pUX, 0, n), seg(m.pXX, 0, n), seg(m.pXW, 0, n)
+	sse, a, b = m.solve(uv, vv, vw)
+	return sse, a, b, m.uu*vv - uv*uv
+}
+
+// line returns the residual sum of squares of a straight line.
+func (m *models) line() float64 {
+	sse, _, _, _ := m.lineFit()
+	return sse
+}
+
 // lineTest is the generalised-least-squares line under AR(1) errors with
 // the models' φ (Prais–Winsten): its slope, the slope's standard error
 // s·sqrt(uu/det) with s² = SSE/(n − 3) (one degree of freedom spent on φ
 // when φ > 0), and the two-sided p-value under Student's t.
 func (m *models) lineTest() (slope, se, p float64) {
-	m.transform(func(i int) float64 { return m.x[i] }, m.v)
-	var uv, vv, vw float64
-	for i := range m.v {
-		uv += m.u[i] * m.v[i]
-		vv += m.v[i] * m.v[i]
-		vw += m.v[i] * m.w[i]
-	}
-	det := m.uu*vv - uv*uv
+	sse, _, slope, det := m.lineFit()
 	df := m.n - 2
 	if m.phi > 0 {
 		df--
 	}
-	if det <= 1e-12*m.uu*vv || df < 1 {
+	if math.IsInf(sse, 1) || det <= 0 || df < 1 {
 		return math.NaN(), math.NaN(), math.NaN()
 	}
-	a := (vv*m.uw - uv*vw) / det
-	slope = (m.uu*vw - uv*m.uw) / det
-	sse := max(m.ww-(a*m.uw+slope*vw), 0)
 	se = math.Sqrt(sse / df * m.uu / det)
 	switch {
 	case se > 0:
@@ -444,12 +471,6 @@ func (m *models) bic(sse float64, p int) float64 {
 	return m.n*math.Log(sse/m.n) + float64(p)*math.Log(m.n)
 }
 
-// line returns the residual sum of squares of a straight line.
-func (m *models) line() float64 {
-	sse, _, _ := m.fit2(func(i int) float64 { return m.x[i] })
-	return sse
-}
-
 // step returns the smallest residual sum of squares of a two-level model
 // (each side at least two points) and the index of the first point of the
 // second level; 0 when the series is too short.
@@ -458,20 +479,19 @@ func (m *models) step() (float64, int) {
 	return sse, k
 }
 
-// stepFit is step with the two levels.
+// stepFit is step with the two levels. For z = 1{i ≥ k} the transformed
+// regressor is 0 before k, 1 at k and 1 − φ after.
 func (m *models) stepFit() (sse float64, at int, lo, hi float64) {
-	n := len(m.y)
+	n := len(m.u)
 	sse = math.Inf(1)
 	if n < 4 {
 		return sse, 0, 0, 0
 	}
 	for k := 2; k <= n-2; k++ {
-		e, a, b := m.fit2(func(i int) float64 {
-			if i >= k {
-				return 1
-			}
-			return 0
-		})
+		uv := m.u[k] + m.q*seg(m.pU, k+1, n)
+		vv := 1 + m.q*m.q*float64(n-1-k)
+		vw := m.w[k] + m.q*seg(m.pW, k+1, n)
+		e, a, b := m.solve(uv, vv, vw)
 		if e < sse {
 			sse, at, lo, hi = e, k, a, a+b
 		}
@@ -489,7 +509,11 @@ func (m *models) brokenStick(levelOff bool, maxFrac float64) (float64, int) {
 	return sse, k
 }
 
-// stickFit is brokenStick with the intercept a and slope b.
+// stickFit is brokenStick with the intercept a and slope b. At knot k
+// (c = x_k) the transformed regressor is, for a levelling-off
+// (z = min(x, c)): the transformed x up to k, then c(1 − φ); for a late rise
+// (z = max(0, x − c)): 0 up to k, x_{k+1} − c at k+1, then the transformed
+// x minus c(1 − φ).
 func (m *models) stickFit(levelOff bool, maxFrac float64) (sse float64, at int, a, b float64) {
 	n := len(m.x)
 	sse = math.Inf(1)
@@ -502,12 +526,22 @@ func (m *models) stickFit(levelOff bool, maxFrac float64) (sse float64, at int, 
 		if levelOff && c-m.x[0] > maxFrac*span {
 			break
 		}
-		e, ak, bk := m.fit2(func(i int) float64 {
-			if levelOff {
-				return min(m.x[i], c)
-			}
-			return max(0, m.x[i]-c)
-		})
+		cq := c * m.q
+		var uv, vv, vw float64
+		if levelOff {
+			tail := float64(n - 1 - k)
+			uv = seg(m.pUX, 0, k+1) + cq*seg(m.pU, k+1, n)
+			vv = seg(m.pXX, 0, k+1) + cq*cq*tail
+			vw = seg(m.pXW, 0, k+1) + cq*seg(m.pW, k+1, n)
+		} else {
+			d := m.x[k+1] - c
+			from := k + 2
+			cnt := float64(n - from)
+			uv = m.u[k+1]*d + seg(m.pUX, from, n) - cq*seg(m.pU, from, n)
+			vv = d*d + seg(m.pXX, from, n) - 2*cq*seg(m.pX, from, n) + cq*cq*cnt
+			vw = d*m.w[k+1] + seg(m.pXW, from, n) - cq*seg(m.pW, from, n)
+		}
+		e, ak, bk := m.solve(uv, vv, vw)
 		if bk <= 0 {
 			continue
 		}
@@ -516,4 +550,14 @@ func (m *models) stickFit(levelOff bool, maxFrac float64) (sse float64, at int, 
 		}
 	}
 	return sse, at, a, b
+}
+
+// constant reports whether every value equals the first.
+func constant(y []float64) bool {
+	for _, v := range y[1:] {
+		if v != y[0] {
+			return false
+		}
+	}
+	return true
 }
