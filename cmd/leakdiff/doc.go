@@ -6,6 +6,7 @@
 // Usage:
 //
 //	leakdiff analyze [flags] PATH...
+//	leakdiff diff [flags] BASE NEW
 //	leakdiff version
 //	leakdiff completion bash|zsh|fish|powershell
 //
@@ -62,24 +63,37 @@
 //
 // # Reading the output
 //
-// Each block is one series: a source (the process), a kind (heap, goroutine,
-// goroutineleak) and a metric (inuse_space in bytes, inuse_objects, or the
-// goroutine count). Its header gives the number of snapshots, the time span
-// and the total at the first and last snapshot. The table ranks sites by
-// growth from the first to the last snapshot of the series' last segment.
+// The series table has one line per source, kind and metric: the snapshots
+// fitted (after a restart, the last segment's only), their span, the total's
+// robust start → end level, its Theil–Sen slope per hour and its shape, and
+// with --memory-limit when the in-use heap reaches the limit at that rate.
+//
+// The findings table ranks the call sites of the primary series (heap
+// inuse_space, goroutine counts) by severity, then score: start → end level,
+// slope per hour, R², the trend test's p-value, shape, score. The first few
+// findings get a paragraph with the numbers in words, the share of growth,
+// goroutine evidence from debug=2 dumps, caveats and the stack around the site.
 //
 // A site is the frame an engineer would look at first: the leaf-most frame
 // outside the Go runtime, the standard library and allocators, so that a
 // goroutine parked in bufio under remotedialer is a remotedialer site; a
 // goroutine entirely in the standard library (net/http.(*persistConn).readLoop)
 // is known by the function its go statement started. Values are flat at the
-// site: one leak is counted once, not once per caller. For goroutine dumps
-// the wait reason, the longest wait and the count the runtime marked
-// "(leaked)" follow the site in brackets.
+// site: one leak is counted once, not once per caller. Use --granularity line
+// to tell sites apart by file:line, --site leaf to take the leaf frame as it
+// is, --site-regexp to pick frames yourself, and --site-skip to add frames
+// that are never a site.
 //
-// Use --granularity line to tell sites apart by file:line, --site leaf to take
-// the leaf frame as it is, --site-regexp to pick frames yourself, and
-// --site-skip to add frames that are never a site.
+// Shapes: linear (significant growth still going on at the end: a leak),
+// plateau (grew, then levelled off: warm-up), step (one jump), sawtooth
+// (growth and release), flat, decline. Severities: critical (score ≥ 0.8 and
+// the memory limit reached within 24 h), high (score ≥ 0.7), medium (linear,
+// p < 0.001, growth ≥ 256 KiB or 3 goroutines, score ≥ 0.5), low (rising but
+// weaker), info (not rising). The package doc of
+// github.com/leakdiff/leakdiff/diff gives the methods and the score formula.
+//
+// "leakdiff diff BASE NEW" compares two snapshots site by site, aligned by
+// name as go tool pprof -diff_base aligns by address.
 //
 // # Inputs, time and sources
 //
@@ -116,7 +130,11 @@
 //   - Heap profiles show the heap as of the last garbage collection, and by
 //     default sample one allocation per 512 KiB: small sites are estimates.
 //   - Two snapshots show a difference, not a trend; take many, at regular
-//     intervals, over longer than the program's warm-up.
+//     intervals, over longer than the program's warm-up. Fewer than 8
+//     snapshots give weak significance.
+//   - Heap noise is autocorrelated (what is live at one GC is mostly live at
+//     the next): leakdiff widens its tests for it, which costs power on short
+//     series.
 //   - Snapshots of different processes must not share a source: check the
 //     series headers, and use --source-regexp when file names tell them apart.
 //   - A restart resets everything: growth before it is not growth after it.
