@@ -126,8 +126,15 @@ func Analyze(set *profile.Set, o Options) *Analysis {
 		}()
 	}
 	wg.Wait()
-	slices.SortFunc(a.Findings, func(p, q Finding) int { return compareFindings(a, &p, &q) })
+	a.Rank()
 	return a
+}
+
+// Rank sorts the findings: severity, then score, then growth, then sites
+// outside the standard library, then site name, then series. Call it again
+// after changing severities.
+func (a *Analysis) Rank() {
+	slices.SortFunc(a.Findings, func(p, q Finding) int { return compareFindings(a, &p, &q) })
 }
 
 // finding scores and rates one site's trend within its series.

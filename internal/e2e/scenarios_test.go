@@ -12,6 +12,7 @@ import (
 
 	"github.com/leakdiff/leakdiff/diff"
 	"github.com/leakdiff/leakdiff/profile"
+	"github.com/leakdiff/leakdiff/rules"
 )
 
 const fixturesDir = "../../testdata/fixtures"
@@ -23,6 +24,9 @@ type Expect struct {
 	What     string  `json:"what"`
 	Leaks    []Entry `json:"leaks"`
 	Quiet    []Entry `json:"quiet"`
+	// AlsoRules are rules that may fire on other sites of the same leak
+	// (etcd's watch streams also leave gRPC and context goroutines).
+	AlsoRules []string `json:"also_rules,omitempty"`
 }
 
 // Entry names one series (source, kind, metric) and a site in it by a
@@ -91,6 +95,7 @@ func TestScenarios(t *testing.T) {
 			}
 			set := profile.Align(loaded.Snapshots)
 			an := diff.Analyze(set, diff.Options{})
+			matches := rules.Annotate(an, rules.Builtin())
 			// best returns the top finding of the series e names.
 			best := func(e Entry) (*diff.Finding, *profile.Series) {
 				for i := range an.Findings {
@@ -116,6 +121,13 @@ func TestScenarios(t *testing.T) {
 				if f.Severity < diff.SeverityMedium {
 					t.Errorf("%s/%s/%s: %s is %s (%s, p %.3g, score %.2f), want medium or worse", l.Source, l.Kind, l.Metric, site, f.Severity, f.Trend.Shape, f.Trend.P, f.Score)
 				}
+				got := ""
+				if m := matches[rules.Key{Series: f.Series, Site: f.Site}]; m != nil {
+					got = m.Rule.ID
+				}
+				if got != l.Rule {
+					t.Errorf("%s/%s/%s: %s matched rule %q, want %q", l.Source, l.Kind, l.Metric, site, got, l.Rule)
+				}
 			}
 			for _, q := range exp.Quiet {
 				re := regexp.MustCompile(q.Site)
@@ -133,6 +145,20 @@ func TestScenarios(t *testing.T) {
 				}
 				if !found {
 					t.Errorf("quiet %+v: no site matches in the series", q)
+				}
+			}
+			// A rule fires only for this scenario's leaks.
+			allowed := map[string]bool{}
+			for _, l := range exp.Leaks {
+				allowed[l.Rule] = true
+			}
+			for _, r := range exp.AlsoRules {
+				allowed[r] = true
+			}
+			for k, m := range matches {
+				if !allowed[m.Rule.ID] {
+					s := an.Series[k.Series].Series
+					t.Errorf("rule %s fired on %s/%s %s, which this scenario does not expect (%v)", m.Rule.ID, s.Source, s.Kind, s.Sites[k.Site].Site.Function, m.Evidence)
 				}
 			}
 			// Controls: nothing at all medium or worse.

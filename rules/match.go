@@ -1,0 +1,141 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/leakdiff/leakdiff/diff"
+	"github.com/leakdiff/leakdiff/profile"
+)
+
+// Subject is what a rule looks at: one finding's site, stack, goroutine
+// evidence and trend.
+type Subject struct {
+	Kind       profile.Kind
+	Site       profile.Site
+	Stack      profile.Stack
+	Goroutines *profile.GoroutineInfo
+	Shape      diff.Shape
+	// SlopePerHour is the Theil–Sen slope in the series' unit.
+	SlopePerHour float64
+}
+
+// SubjectOf builds the subject of finding f of analysis a.
+func SubjectOf(a *diff.Analysis, f *diff.Finding) Subject {
+	s := a.Series[f.Series].Series
+	site := s.Sites[f.Site]
+	return Subject{Kind: s.Kind, Site: site.Site, Stack: site.Stack, Goroutines: site.Goroutines, Shape: f.Trend.Shape, SlopePerHour: f.Trend.TheilSen}
+}
+
+// Match is a rule that matched, with what matched.
+type Match struct {
+	Rule *Rule
+	// Evidence says which frame matched which pattern, and the wait reason.
+	Evidence []string
+	// Specificity ranks matches: 3 for a site pattern, 2 per stack pattern,
+	// 1 each for a wait reason and a minimum wait.
+	Specificity int
+}
+
+// Match returns the most specific matching rule for s, or nil. Ties go to
+// the earlier rule in the catalog.
+func (c *Catalog) Match(s *Subject) *Match {
+	var best *Match
+	for _, r := range c.Rules {
+		m := r.match(s)
+		if m != nil && (best == nil || m.Specificity > best.Specificity) {
+			best = m
+		}
+	}
+	return best
+}
+
+func (r *Rule) match(s *Subject) *Match {
+	if !r.appliesTo(s.Kind) || !slices.Contains(r.Trend.shapes, s.Shape) || s.SlopePerHour < r.Trend.MinSlope {
+		return nil
+	}
+	var best *Match
+	for i := range r.Match {
+		if m := r.Match[i].match(s); m != nil && (best == nil || m.Specificity > best.Specificity) {
+			m.Rule = r
+			best = m
+		}
+	}
+	return best
+}
+
+func (m *Matcher) match(s *Subject) *Match {
+	out := &Match{}
+	if len(m.site) > 0 {
+		ok := false
+		for _, re := range m.site {
+			if re.MatchString(s.Site.Function) {
+				out.Evidence = append(out.Evidence, fmt.Sprintf("site %s matches %s", s.Site.Function, re))
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return nil
+		}
+		out.Specificity += 3
+	}
+	for _, re := range m.stack {
+		i := slices.IndexFunc(s.Stack, func(f profile.Frame) bool { return re.MatchString(f.Function) })
+		if i < 0 {
+			return nil
+		}
+		out.Evidence = append(out.Evidence, fmt.Sprintf("frame %s matches %s", s.Stack[i].Function, re))
+		out.Specificity += 2
+	}
+	for _, re := range m.not {
+		if slices.ContainsFunc(s.Stack, func(f profile.Frame) bool { return re.MatchString(f.Function) }) {
+			return nil
+		}
+	}
+	if g := s.Goroutines; g != nil && len(g.States) > 0 {
+		if len(m.Wait) > 0 {
+			if !slices.Contains(m.Wait, g.States[0].State) {
+				return nil
+			}
+			out.Evidence = append(out.Evidence, fmt.Sprintf("goroutines wait in %q", g.States[0].State))
+			out.Specificity++
+		}
+		if m.minWait > 0 {
+			if g.MaxWait < m.minWait {
+				return nil
+			}
+			out.Evidence = append(out.Evidence, fmt.Sprintf("blocked for %s (at least %s)", g.MaxWait, m.minWait))
+			out.Specificity++
+		}
+	} else if len(m.site)+len(m.stack) == 0 {
+		// A matcher of wait conditions only needs a dump to say anything.
+		return nil
+	}
+	return out
+}
+
+// Key identifies a finding across re-ranking.
+type Key struct{ Series, Site int }
+
+// Annotate matches every finding of a against c, applies each matched
+// rule's severity adjustment (a rule never raises a finding that is not
+// rising, nor lowers one below info), ranks the findings again, and returns
+// the matches by finding.
+func Annotate(a *diff.Analysis, c *Catalog) map[Key]*Match {
+	out := map[Key]*Match{}
+	for i := range a.Findings {
+		f := &a.Findings[i]
+		s := SubjectOf(a, f)
+		m := c.Match(&s)
+		if m == nil {
+			continue
+		}
+		out[Key{f.Series, f.Site}] = m
+		if adj := m.Rule.Severity; adj != 0 && f.Trend.Rising() {
+			f.Severity = diff.Severity(min(max(int(f.Severity)+adj, int(diff.SeverityLow)), int(diff.SeverityCritical)))
+		}
+	}
+	a.Rank()
+	return out
+}
