@@ -14,6 +14,7 @@ import (
 	"github.com/leakdiff/leakdiff/diff"
 	"github.com/leakdiff/leakdiff/profile"
 	"github.com/leakdiff/leakdiff/report"
+	"github.com/leakdiff/leakdiff/rules"
 )
 
 // AnalyzeOptions holds the analyze command's flags.
@@ -30,6 +31,8 @@ type AnalyzeOptions struct {
 	Top          int
 	MinSeverity  string
 	MemoryLimit  string
+	Rules        []string
+	NoBuiltin    bool
 	Strict       bool
 	Quiet        bool
 }
@@ -96,6 +99,8 @@ Files that cannot be read are listed with the reason and the rest is analysed;
 	f.IntVar(&opts.Top, "top", 20, "list at most `n` findings")
 	f.StringVar(&opts.MinSeverity, "min-severity", "medium", "list findings of this `severity` or worse: info, low, medium, high, critical")
 	f.StringVar(&opts.MemoryLimit, "memory-limit", "", "project when each source's in-use heap reaches this `size` (e.g. 4GiB, a GOMEMLIMIT value)")
+	f.StringArrayVar(&opts.Rules, "rules", nil, "also load rules from this YAML `file`; a rule with a built-in id replaces it (repeatable)")
+	f.BoolVar(&opts.NoBuiltin, "no-builtin-rules", false, "leave out the built-in rule catalog")
 	f.BoolVar(&opts.Strict, "strict", false, "exit 2 if any input is skipped")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress and no warnings on stderr")
 	_ = c.RegisterFlagCompletionFunc("granularity", cobra.FixedCompletions([]string{"function", "line"}, cobra.ShellCompDirectiveNoFileComp))
@@ -170,6 +175,10 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	if err != nil {
 		return err
 	}
+	cat, err := loadCatalog(opts.Rules, opts.NoBuiltin)
+	if err != nil {
+		return err
+	}
 	lo.Stdin = stdin
 	progress := !opts.Quiet && isTerminal(stderr)
 	if progress {
@@ -213,6 +222,7 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 		limit, _ = parseSize(opts.MemoryLimit)
 	}
 	an := diff.Analyze(set, diff.Options{Thresholds: diff.DefaultThresholds(), MemoryLimit: limit})
+	matches := rules.Annotate(an, cat)
 	err = report.WriteText(stdout, report.Report{
 		Files:       loaded.Files,
 		Set:         set,
@@ -223,6 +233,8 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 		Top:         opts.Top,
 		Line:        opts.Granularity == "line",
 		MemoryLimit: limit,
+		Matches:     matches,
+		Asymmetries: an.Asymmetries(),
 	})
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)

@@ -79,6 +79,6 @@ call site across them and shows which sites grow.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newAnalyzeCmd(stdin, nil), newDiffCmd(stdin), newVersionCmd())
+	root.AddCommand(newAnalyzeCmd(stdin, nil), newDiffCmd(stdin), newRulesCmd(), newVersionCmd())
 	return root
 }

@@ -3,6 +3,7 @@ package diff
 import (
 	"math"
 	"testing"
+	"time"
 
 	"github.com/leakdiff/leakdiff/profile"
 )
@@ -38,5 +39,38 @@ func TestCompare(t *testing.T) {
 	goroutines := &profile.Snapshot{Kind: profile.KindGoroutine, Type: "goroutine", Metrics: []profile.Metric{{Name: "goroutines", Unit: "count"}}}
 	if _, err := Compare(base, goroutines); err == nil {
 		t.Error("heap vs goroutine: no error")
+	}
+}
+
+func TestAsymmetries(t *testing.T) {
+	t.Parallel()
+	at := func(i int) time.Time { return time.Date(2026, 11, 21, 0, i, 0, 0, time.UTC) }
+	series := func(source string, leak bool) profile.Series {
+		s := profile.Series{Source: source, Kind: profile.KindHeap, Metric: profile.Metric{Name: "inuse_space", Unit: "bytes"}, TimesKnown: true, Segments: []profile.Segment{{}}}
+		shared := profile.SiteSeries{Site: profile.Site{Function: "app.cache"}}
+		keep := profile.SiteSeries{Site: profile.Site{Function: "app.keep"}}
+		for i := range 30 {
+			s.Times = append(s.Times, at(i))
+			v := int64(10 << 20)
+			if leak {
+				v += int64(i) << 20
+			}
+			shared.Values = append(shared.Values, v)
+			keep.Values = append(keep.Values, 1<<20)
+			s.Totals = append(s.Totals, v+1<<20)
+		}
+		s.Sites = []profile.SiteSeries{shared, keep}
+		return s
+	}
+	set := &profile.Set{Series: []profile.Series{series("primary", false), series("replica", true)}}
+	a := Analyze(set, Options{})
+	as := a.Asymmetries()
+	if len(as) != 2 {
+		t.Fatalf("asymmetries %+v, want the total and app.cache", as)
+	}
+	for _, x := range as {
+		if x.Growing != "replica" || len(x.Steady) != 1 || x.Steady[0].Source != "primary" {
+			t.Errorf("asymmetry %s", x.Describe())
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/leakdiff/leakdiff/diff"
 	"github.com/leakdiff/leakdiff/profile"
+	"github.com/leakdiff/leakdiff/rules"
 )
 
 // Report is everything the renderers show.
@@ -32,6 +33,17 @@ type Report struct {
 	Line bool
 	// MemoryLimit is the --memory-limit in bytes, 0 if none.
 	MemoryLimit int64
+	// Matches holds the rule matched by each finding, if any.
+	Matches map[rules.Key]*rules.Match
+	// Asymmetries are growth in one source where peers stay flat.
+	Asymmetries []diff.Asymmetry
+}
+
+func (r *Report) match(f *diff.Finding) *rules.Match {
+	if r.Matches == nil {
+		return nil
+	}
+	return r.Matches[rules.Key{Series: f.Series, Site: f.Site}]
 }
 
 func newTable(w io.Writer, align []tw.Align) *tablewriter.Table {
@@ -124,6 +136,12 @@ func WriteText(w io.Writer, r Report) error {
 		writeDetail(w, &r, i+1, f)
 	}
 
+	if len(r.Asymmetries) > 0 {
+		fmt.Fprintln(w, "\nasymmetries (peers running the same program, one growing):")
+		for _, as := range r.Asymmetries {
+			fmt.Fprintf(w, "  %s\n", as.Describe())
+		}
+	}
 	if len(r.Set.SetAside) > 0 {
 		fmt.Fprintln(w, "\nset aside (read, not analysed):")
 		for _, sn := range r.Set.SetAside {
@@ -185,8 +203,8 @@ func writeSeriesTable(w io.Writer, r *Report) error {
 
 func writeFindingsTable(w io.Writer, r *Report, listed []*diff.Finding) error {
 	fmt.Fprintln(w)
-	t := newTable(w, []tw.Align{tw.AlignRight, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignRight})
-	t.Header([]string{"#", "severity", "series", "site", "first → last", "slope", "R²", "p", "shape", "score"})
+	t := newTable(w, []tw.Align{tw.AlignRight, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignLeft})
+	t.Header([]string{"#", "severity", "series", "site", "first → last", "slope", "R²", "p", "shape", "score", "rule"})
 	for i, f := range listed {
 		s := r.Analysis.Series[f.Series].Series
 		site := s.Sites[f.Site]
@@ -199,7 +217,10 @@ func writeFindingsTable(w io.Writer, r *Report, listed []*diff.Finding) error {
 		row := []string{
 			fmt.Sprint(i + 1), f.Severity.String(), fmt.Sprintf("%s · %s", s.Source, s.Kind), name,
 			sc.format(int64(tr.Start), false) + " → " + sc.format(int64(tr.End), false),
-			fmtSlope(s, tr.TheilSen), fmtFloat(tr.OLS.R2, 2), fmtP(tr.P), tr.Shape.String(), fmt.Sprintf("%.2f", f.Score),
+			fmtSlope(s, tr.TheilSen), fmtFloat(tr.OLS.R2, 2), fmtP(tr.P), tr.Shape.String(), fmt.Sprintf("%.2f", f.Score), "—",
+		}
+		if m := r.match(f); m != nil {
+			row[len(row)-1] = m.Rule.ID
 		}
 		if err := t.Append(row); err != nil {
 			return err
@@ -233,6 +254,21 @@ func writeDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 	}
 	for _, warn := range tr.Warnings {
 		fmt.Fprintf(w, "   caution: %s.\n", warn)
+	}
+	if m := r.match(f); m != nil {
+		fmt.Fprintf(w, "   rule %s: %s.\n", m.Rule.ID, m.Rule.Title)
+		writeIndented(w, "   ", m.Rule.Explanation)
+		fmt.Fprintln(w, "   remedy:")
+		writeIndented(w, "     ", m.Rule.Remedy)
+		for _, ref := range m.Rule.References {
+			fmt.Fprintf(w, "   see %s\n", ref)
+		}
+		if len(m.Rule.Metrics) > 0 {
+			fmt.Fprintf(w, "   metrics to look at: %s\n", strings.Join(m.Rule.Metrics, ", "))
+		}
+		fmt.Fprintf(w, "   matched: %s\n", strings.Join(m.Evidence, "; "))
+	} else {
+		fmt.Fprintln(w, "   no rule in the catalog matches: the statistics found it, the stack below says where to look.")
 	}
 	fmt.Fprintln(w, "   stack (leaf first, → the site):")
 	stk := site.Stack
@@ -350,4 +386,12 @@ func clockFormat(span time.Duration) string {
 		return "15:04:05"
 	}
 	return "15:04"
+}
+
+// writeIndented writes text (possibly several lines) with a prefix on each
+// line.
+func writeIndented(w io.Writer, prefix, text string) {
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		fmt.Fprintf(w, "%s%s\n", prefix, strings.TrimSpace(line))
+	}
 }

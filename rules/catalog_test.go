@@ -66,7 +66,7 @@ func TestParseLint(t *testing.T) {
 		wantRule string
 		wantMsg  string
 	}{
-		{"bad_regexp", strings.Replace(goodRule, `\(\*Cache\)`, `(*Cache`, 1), 3, "my-cache", "bad regexp"},
+		{"bad_regexp", strings.Replace(goodRule, `\(\*Cache\)`, `(*Cache`, 1), 8, "my-cache", "bad regexp"},
 		{"duplicate_id", goodRule + strings.TrimPrefix(goodRule, "version: 1\nrules:\n"), 11, "my-cache", "duplicate id (first at line 3)"},
 		{"unknown_field", strings.Replace(goodRule, "    why:", "    whyy:", 1), 6, "", "field whyy not found"},
 		{"bad_kind", strings.Replace(goodRule, "kind: heap", "kind: cpu", 1), 3, "my-cache", `kind "cpu"`},

@@ -177,7 +177,8 @@ func Parse(data []byte, file string) (*Catalog, error) {
 				for _, p := range pats {
 					re, err := regexp.Compile(p)
 					if err != nil {
-						bad(line, id, "match %d: %s: bad regexp %q: %v", j+1, field, p, errors.Unwrap(err))
+						msg := strings.TrimPrefix(err.Error(), "error parsing regexp: ")
+						bad(lineOf(data, line, p), id, "match %d: %s: bad regexp %q: %s", j+1, field, p, msg)
 						continue
 					}
 					out = append(out, re)
@@ -209,6 +210,19 @@ func Parse(data []byte, file string) (*Catalog, error) {
 		return nil, errors.Join(errs...)
 	}
 	return &c, nil
+}
+
+// lineOf finds the line, from the rule's line on, whose text holds the
+// value (as written in single or double quotes, or plain), for errors about
+// one pattern; the rule's line when not found.
+func lineOf(data []byte, from int, value string) int {
+	lines := strings.Split(string(data), "\n")
+	for i := max(from-1, 0); i < len(lines); i++ {
+		if strings.Contains(lines[i], value) || strings.Contains(lines[i], strings.ReplaceAll(value, "'", "''")) {
+			return i + 1
+		}
+	}
+	return from
 }
 
 // yamlError turns a YAML error into lint errors with their lines.

@@ -29,15 +29,16 @@
 //	 primary · goroutine · goroutines         10  2026-11-22 00:54:59 → 00:55:08 (9s)            26 → 114     +38.7k/h  linear
 //
 //	findings, medium or worse
-//	 #  severity  series               site                first → last          slope       R²    p       shape   score
-//	 1  high      primary · heap       cache.(*Store).Put  0.375 MiB → 2.38 MiB  +880 MiB/h  1.00  <1e-12  linear   0.98
-//	 2  high      primary · goroutine  leaky.worker                      7 → 47    +17.6k/h  1.00  <1e-12  linear   0.93
-//	 3  high      primary · goroutine  http.(*conn).serve                3 → 19     +7039/h  1.00  <1e-12  linear   0.90
+//	 #  severity  series               site                first → last          slope       R²    p       shape   score  rule
+//	 1  high      primary · heap       cache.(*Store).Put  0.375 MiB → 2.38 MiB  +880 MiB/h  1.00  <1e-12  linear   0.98  —
+//	 2  high      primary · goroutine  leaky.worker                      7 → 47    +17.6k/h  1.00  <1e-12  linear   0.93  blocked-channel-goroutines
+//	 3  high      primary · goroutine  http.(*conn).serve                3 → 19     +7039/h  1.00  <1e-12  linear   0.90  —
 //	… 27 more finding(s) not listed (--min-severity info --top N to see them)
 //
 //	1. github.com/leakdiff/leakdiff/testdata/gen/internal/cache.(*Store).Put — primary · heap · inuse_space — high
 //	   grows +880 MiB/h linear: 384 KiB → 2.38 MiB over 10 snapshots (p <1e-12 by gls+mann-kendall, R² 1.00, Kendall tau 1.00, lag-1 autocorrelation 0.54).
 //	   83 % of the series' growth.
+//	   no rule in the catalog matches: the statistics found it, the stack below says where to look.
 //	   stack (leaf first, → the site):
 //	   → github.com/leakdiff/leakdiff/testdata/gen/internal/cache.(*Store).Put  cache/cache.go:18
 //	     main.main  gen/main.go:98
@@ -46,6 +47,19 @@
 //	2. github.com/leakdiff/leakdiff/testdata/gen/internal/leaky.worker — primary · goroutine · goroutines — high
 //	   grows +17.6k/h linear: 7 → 47 over 10 snapshots (p <1e-12 by gls+mann-kendall, R² 1.00, Kendall tau 1.00, lag-1 autocorrelation 0.26).
 //	   45 % of the series' growth.
+//	   rule blocked-channel-goroutines: Goroutines blocked forever on a channel.
+//	   The classic Go leak: a goroutine sends its result on an unbuffered
+//	   channel after the receiver gave up (a timeout, an early return), or
+//	   waits to receive from a channel nobody closes. Its stack, and all it
+//	   references, stay for the life of the process.
+//	   remedy:
+//	     Give the result channel a buffer of one so the send always completes,
+//	     or select on ctx.Done() beside the send or receive; close channels
+//	     that are ranged over when the producer is done. go.uber.org/goleak in
+//	     tests catches these early.
+//	   see https://go.dev/blog/pipelines
+//	   see https://github.com/uber-go/goleak
+//	   matched: frame runtime.chansend1 matches ^runtime\.(chansend1|chanrecv1|chanrecv2)$
 //	   stack (leaf first, → the site):
 //	     … 1 frame(s)
 //	     runtime.chansend  runtime/chan.go:283
@@ -55,6 +69,7 @@
 //	3. net/http.(*conn).serve — primary · goroutine · goroutines — high
 //	   grows +7039/h linear: 3 → 19 over 10 snapshots (p <1e-12 by gls+mann-kendall, R² 1.00, Kendall tau 1.00, lag-1 autocorrelation 0.26).
 //	   18 % of the series' growth.
+//	   no rule in the catalog matches: the statistics found it, the stack below says where to look.
 //	   stack (leaf first, → the site):
 //	     … 9 frame(s)
 //	     bufio.(*Reader).fill  bufio/bufio.go:113

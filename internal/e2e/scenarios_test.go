@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,6 +28,9 @@ type Expect struct {
 	// AlsoRules are rules that may fire on other sites of the same leak
 	// (etcd's watch streams also leave gRPC and context goroutines).
 	AlsoRules []string `json:"also_rules,omitempty"`
+	// Asymmetries lists "growing>steady" source pairs that must be called
+	// out (the primary/replica pattern).
+	Asymmetries []string `json:"asymmetries,omitempty"`
 }
 
 // Entry names one series (source, kind, metric) and a site in it by a
@@ -146,6 +150,21 @@ func TestScenarios(t *testing.T) {
 				if !found {
 					t.Errorf("quiet %+v: no site matches in the series", q)
 				}
+			}
+			var found []string
+			for _, as := range an.Asymmetries() {
+				for _, p := range as.Steady {
+					found = append(found, as.Growing+">"+p.Source)
+				}
+				t.Logf("asymmetry: %s", as.Describe())
+			}
+			for _, want := range exp.Asymmetries {
+				if !slices.Contains(found, want) {
+					t.Errorf("asymmetry %s not reported (found %v)", want, found)
+				}
+			}
+			if len(exp.Asymmetries) == 0 && len(found) > 0 {
+				t.Errorf("unexpected asymmetries %v", found)
 			}
 			// A rule fires only for this scenario's leaks.
 			allowed := map[string]bool{}
