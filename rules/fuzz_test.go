@@ -1,0 +1,30 @@
+package rules
+
+import (
+	"os"
+	"testing"
+
+	"github.com/leakdiff/leakdiff/profile"
+)
+
+// FuzzParse: rule files come from users; whatever they hold, Parse returns
+// a catalog or errors, never panics, and a catalog it returns can match.
+func FuzzParse(f *testing.F) {
+	f.Add(builtinYAML)
+	f.Add([]byte(goodRule))
+	if data, err := os.ReadFile("../cmd/testdata/rules/registry.yaml"); err == nil {
+		f.Add(data)
+	}
+	f.Add([]byte("version: 1\nrules: [{id: a, match: [{site: ['(']}]}]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data, "fuzz.yaml")
+		if err != nil {
+			if c != nil {
+				t.Fatal("catalog with an error")
+			}
+			return
+		}
+		s := &Subject{Kind: profile.KindGoroutine, Site: profile.Site{Function: "main.f"}, Stack: profile.Stack{{Function: "runtime.chansend1"}, {Function: "main.f"}}}
+		_ = c.Match(s)
+	})
+}
