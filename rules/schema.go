@@ -143,6 +143,10 @@ func Parse(data []byte, file string) (*Catalog, error) {
 		if i < len(lines) {
 			line = lines[i]
 		}
+		if r == nil { // "- " with nothing after it (found by FuzzParse)
+			bad(line, "", "rule %d is empty", i+1)
+			continue
+		}
 		r.File, r.Line = file, line
 		id := r.ID
 		switch {
