@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -33,6 +36,9 @@ type AnalyzeOptions struct {
 	MemoryLimit  string
 	Rules        []string
 	NoBuiltin    bool
+	Format       string
+	Output       string
+	FailOn       string
 	Strict       bool
 	Quiet        bool
 }
@@ -99,12 +105,17 @@ Files that cannot be read are listed with the reason and the rest is analysed;
 	f.IntVar(&opts.Top, "top", 20, "list at most `n` findings")
 	f.StringVar(&opts.MinSeverity, "min-severity", "medium", "list findings of this `severity` or worse: info, low, medium, high, critical")
 	f.StringVar(&opts.MemoryLimit, "memory-limit", "", "project when each source's in-use heap reaches this `size` (e.g. 4GiB, a GOMEMLIMIT value)")
+	f.StringVarP(&opts.Format, "format", "f", "table", "output `format`: table, json, markdown or html")
+	f.StringVarP(&opts.Output, "output", "o", "", "write the report to this `file` (written whole or not at all) instead of stdout")
+	f.StringVar(&opts.FailOn, "fail-on", "", "exit 1 when a finding is of this `severity` or worse (info, low, medium, high, critical): a CI gate")
 	f.StringArrayVar(&opts.Rules, "rules", nil, "also load rules from this YAML `file`; a rule with a built-in id replaces it (repeatable)")
 	f.BoolVar(&opts.NoBuiltin, "no-builtin-rules", false, "leave out the built-in rule catalog")
 	f.BoolVar(&opts.Strict, "strict", false, "exit 2 if any input is skipped")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress and no warnings on stderr")
 	_ = c.RegisterFlagCompletionFunc("granularity", cobra.FixedCompletions([]string{"function", "line"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("site", cobra.FixedCompletions([]string{"auto", "leaf"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"table", "json", "markdown", "html"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"info", "low", "medium", "high", "critical"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("min-severity", cobra.FixedCompletions([]string{"info", "low", "medium", "high", "critical"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
@@ -161,6 +172,16 @@ func (o *AnalyzeOptions) loadOptions() (profile.LoadOptions, error) {
 	if o.MemoryLimit != "" {
 		if _, err := parseSize(o.MemoryLimit); err != nil {
 			return lo, usageErrorf("--memory-limit: %v", err)
+		}
+	}
+	if o.Format != "" {
+		if _, err := report.ParseFormat(o.Format); err != nil {
+			return lo, usageErrorf("--format must be one of table, json, markdown, html (got %q)", o.Format)
+		}
+	}
+	if o.FailOn != "" {
+		if _, err := diff.ParseSeverity(o.FailOn); err != nil {
+			return lo, usageErrorf("--fail-on must be one of info, low, medium, high, critical (got %q)", o.FailOn)
 		}
 	}
 	lo.Decode.Sites = sp
@@ -223,7 +244,8 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	}
 	an := diff.Analyze(set, diff.Options{Thresholds: diff.DefaultThresholds(), MemoryLimit: limit})
 	matches := rules.Annotate(an, cat)
-	err = report.WriteText(stdout, report.Report{
+	format, _ := report.ParseFormat(opts.Format)
+	rep := &report.Report{
 		Files:       loaded.Files,
 		Set:         set,
 		Analysis:    an,
@@ -235,12 +257,69 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 		MemoryLimit: limit,
 		Matches:     matches,
 		Asymmetries: an.Asymmetries(),
-	})
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
+		Generated:   generatedAt(),
+	}
+	color := opts.Output == "" && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
+	if err := writeReport(stdout, opts.Output, func(w io.Writer) error {
+		return report.Render(w, rep, format, report.Options{Color: color})
+	}); err != nil {
+		return err
 	}
 	if n := len(loaded.Skipped); opts.Strict && n > 0 {
 		return usageErrorf("--strict: %d input(s) skipped", n)
+	}
+	if opts.FailOn != "" {
+		gate, _ := diff.ParseSeverity(opts.FailOn)
+		n := 0
+		for _, f := range an.Findings {
+			if f.Severity >= gate {
+				n++
+			}
+		}
+		if n > 0 {
+			return &exitError{code: ExitFindings, err: fmt.Errorf("--fail-on %s: %d finding(s) are %s or worse", gate, n, gate)}
+		}
+	}
+	return nil
+}
+
+// generatedAt is the report's time: now, or SOURCE_DATE_EPOCH (Unix
+// seconds) when set, so that reports can be reproduced byte for byte.
+func generatedAt() time.Time {
+	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
+		if sec, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return time.Unix(sec, 0).UTC()
+		}
+	}
+	return time.Now().UTC()
+}
+
+// writeReport writes to stdout, or to path through a temporary file renamed
+// into place, so that an interrupted or failed run leaves no half report.
+func writeReport(stdout io.Writer, path string, write func(io.Writer) error) error {
+	if path == "" || path == "-" {
+		if err := write(stdout); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
 	}
 	return nil
 }

@@ -137,6 +137,10 @@ func (a *Analysis) Rank() {
 	slices.SortFunc(a.Findings, func(p, q Finding) int { return compareFindings(a, &p, &q) })
 }
 
+// minLimitShare is the least share of the heap's slope that lets the
+// projection to the memory limit make a site critical.
+const minLimitShare = 0.2
+
 // finding scores and rates one site's trend within its series.
 func finding(s *profile.Series, sf *SeriesFit, si, site int, t Trend, th *Thresholds) Finding {
 	f := Finding{Series: si, Site: site, Trend: t, SlopeShare: math.NaN()}
@@ -147,7 +151,13 @@ func finding(s *profile.Series, sf *SeriesFit, si, site int, t Trend, th *Thresh
 		f.SlopeShare = t.TheilSen / ts
 	}
 	f.Score = Score(&f.Trend, f.Share)
-	f.Severity = Rate(&f.Trend, f.Score, s.Metric.Unit, sf.HoursToLimit, th)
+	// The memory limit makes a site critical only when the site drives a
+	// fair part of the heap's growth towards it.
+	hours := math.NaN()
+	if f.SlopeShare >= minLimitShare {
+		hours = sf.HoursToLimit
+	}
+	f.Severity = Rate(&f.Trend, f.Score, s.Metric.Unit, hours, th)
 	f.Evidence = evidence(s, site, sf.Start)
 	return f
 }

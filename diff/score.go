@@ -71,6 +71,7 @@ func clamp01(v float64) float64 { return min(max(v, 0), 1) }
 //	medium    score ≥ MediumScore
 //	high      score ≥ HighScore
 //	critical  score ≥ CriticalScore and the limit is reached within CriticalWithin hours
+//	          (Analyze passes the hours only for sites with a fifth or more of the heap's slope)
 //
 // Two snapshots give a difference, not a trend: medium at most, and only
 // when the site at least doubled and grew by MinGrowth; three to WeakPoints

@@ -37,6 +37,30 @@ type Report struct {
 	Matches map[rules.Key]*rules.Match
 	// Asymmetries are growth in one source where peers stay flat.
 	Asymmetries []diff.Asymmetry
+	// Generated is the time the report is made at (a parameter, so that
+	// output is a pure function of the inputs).
+	Generated time.Time
+
+	color bool
+}
+
+// ANSI colours of the severities in the table.
+var severityColor = map[diff.Severity]string{
+	diff.SeverityCritical: "\033[1;31m", diff.SeverityHigh: "\033[31m", diff.SeverityMedium: "\033[33m",
+}
+
+func (r *Report) paint(sev diff.Severity, s string) string {
+	if c, ok := severityColor[sev]; ok && r.color {
+		return c + s + "\033[0m"
+	}
+	return s
+}
+
+func (r *Report) top() int {
+	if r.Top <= 0 {
+		return 20
+	}
+	return r.Top
 }
 
 func (r *Report) match(f *diff.Finding) *rules.Match {
@@ -203,8 +227,8 @@ func writeSeriesTable(w io.Writer, r *Report) error {
 
 func writeFindingsTable(w io.Writer, r *Report, listed []*diff.Finding) error {
 	fmt.Fprintln(w)
-	t := newTable(w, []tw.Align{tw.AlignRight, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignLeft})
-	t.Header([]string{"#", "severity", "series", "site", "first → last", "slope", "R²", "p", "shape", "score", "rule"})
+	t := newTable(w, []tw.Align{tw.AlignRight, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignLeft})
+	t.Header([]string{"#", "severity", "series", "site", "first → last", "trend", "slope", "R²", "p", "shape", "score", "rule"})
 	for i, f := range listed {
 		s := r.Analysis.Series[f.Series].Series
 		site := s.Sites[f.Site]
@@ -215,9 +239,9 @@ func writeFindingsTable(w io.Writer, r *Report, listed []*diff.Finding) error {
 		}
 		sc := commonScale(s.Metric.Unit, int64(tr.Start), int64(tr.End))
 		row := []string{
-			fmt.Sprint(i + 1), f.Severity.String(), fmt.Sprintf("%s · %s", s.Source, s.Kind), name,
+			fmt.Sprint(i + 1), r.paint(f.Severity, f.Severity.String()), fmt.Sprintf("%s · %s", s.Source, s.Kind), name,
 			sc.format(int64(tr.Start), false) + " → " + sc.format(int64(tr.End), false),
-			fmtSlope(s, tr.TheilSen), fmtFloat(tr.OLS.R2, 2), fmtP(tr.P), tr.Shape.String(), fmt.Sprintf("%.2f", f.Score), "—",
+			sparkline(site.Values[r.Analysis.Series[f.Series].Start:], 16), fmtSlope(s, tr.TheilSen), fmtFloat(tr.OLS.R2, 2), fmtP(tr.P), tr.Shape.String(), fmt.Sprintf("%.2f", f.Score), "—",
 		}
 		if m := r.match(f); m != nil {
 			row[len(row)-1] = m.Rule.ID
@@ -271,19 +295,26 @@ func writeDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 		fmt.Fprintln(w, "   no rule in the catalog matches: the statistics found it, the stack below says where to look.")
 	}
 	fmt.Fprintln(w, "   stack (leaf first, → the site):")
-	stk := site.Stack
+	for _, line := range stackLines(site.Stack, site.Site.Function, 11) {
+		fmt.Fprintf(w, "   %s\n", line)
+	}
+}
+
+// stackLines renders a stack around its site: two frames of machinery above
+// the site say how it waits or allocates, the rest (up to max lines) who
+// called it; the site is marked →.
+func stackLines(stk profile.Stack, site string, maxLines int) []string {
 	at := 0
 	for i, fr := range stk {
-		if fr.Function == site.Site.Function {
+		if fr.Function == site {
 			at = i
 			break
 		}
 	}
-	// Two frames of machinery above the site say how it waits or
-	// allocates; eight below say who called it.
-	from, to := max(0, at-2), min(len(stk), at+9)
+	from, to := max(0, at-2), min(len(stk), at+maxLines-2)
+	var out []string
 	if from > 0 {
-		fmt.Fprintf(w, "     … %d frame(s)\n", from)
+		out = append(out, fmt.Sprintf("  … %d frame(s)", from))
 	}
 	for i, fr := range stk[from:to] {
 		mark := "  "
@@ -294,11 +325,12 @@ func writeDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 		if fr.File != "" {
 			loc = fmt.Sprintf("  %s:%d", profile.NormalizeFile(fr.File), fr.Line)
 		}
-		fmt.Fprintf(w, "   %s%s%s\n", mark, fr.Function, loc)
+		out = append(out, mark+fr.Function+loc)
 	}
 	if len(stk) > to {
-		fmt.Fprintf(w, "     … %d more frame(s)\n", len(stk)-to)
+		out = append(out, fmt.Sprintf("  … %d more frame(s)", len(stk)-to))
 	}
+	return out
 }
 
 func statsLine(tr *diff.Trend) string {

@@ -29,10 +29,10 @@
 //	 primary · goroutine · goroutines         10  2026-11-22 00:54:59 → 00:55:08 (9s)            26 → 114     +38.7k/h  linear
 //
 //	findings, medium or worse
-//	 #  severity  series               site                first → last          slope       R²    p       shape   score  rule
-//	 1  high      primary · heap       cache.(*Store).Put  0.375 MiB → 2.38 MiB  +880 MiB/h  1.00  <1e-12  linear   0.98  —
-//	 2  high      primary · goroutine  leaky.worker                      7 → 47    +17.6k/h  1.00  <1e-12  linear   0.93  blocked-channel-goroutines
-//	 3  high      primary · goroutine  http.(*conn).serve                3 → 19     +7039/h  1.00  <1e-12  linear   0.90  —
+//	 #  severity  series               site                first → last          trend       slope       R²    p       shape   score  rule
+//	 1  high      primary · heap       cache.(*Store).Put  0.375 MiB → 2.38 MiB  ▁▁▂▃▄▄▅▆▇█  +880 MiB/h  1.00  <1e-12  linear   0.98  —
+//	 2  high      primary · goroutine  leaky.worker                      7 → 47  ▁▁▂▃▄▄▅▆▇█    +17.6k/h  1.00  <1e-12  linear   0.93  blocked-channel-goroutines
+//	 3  high      primary · goroutine  http.(*conn).serve                3 → 19  ▁▁▂▃▄▄▅▆▇█     +7039/h  1.00  <1e-12  linear   0.90  —
 //	… 27 more finding(s) not listed (--min-severity info --top N to see them)
 //
 //	1. github.com/leakdiff/leakdiff/testdata/gen/internal/cache.(*Store).Put — primary · heap · inuse_space — high
@@ -136,9 +136,15 @@
 //
 // # Exit codes
 //
-//	0  the analysis ran
-//	1  (reserved for --fail-on, when findings are ranked)
-//	2  bad usage, no usable snapshot, or --strict with a skipped input
+//	0  the analysis ran, and no finding is at or above --fail-on
+//	1  a finding is at or above --fail-on (a CI gate: --fail-on high)
+//	2  bad usage, a bad rule file, no usable snapshot, or --strict with a skipped input
+//
+// # Formats
+//
+// --format table (default), json (schema leakdiff.report/v1, see the
+// README and report.JSONReport), markdown (for tickets) or html (one
+// self-contained page with charts); --output FILE writes it atomically.
 //
 // # Pitfalls
 //

@@ -1,0 +1,209 @@
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html"
+	"html/template"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/leakdiff/leakdiff/diff"
+	"github.com/leakdiff/leakdiff/profile"
+)
+
+//go:embed report.html.tmpl
+var htmlTemplate string
+
+var htmlTmpl = template.Must(template.New("report").Parse(htmlTemplate))
+
+type htmlFinding struct {
+	Rank                         int
+	ID                           string
+	Severity, Series, Site, Func string
+	Levels, Slope, R2, P, Shape  string
+	Score                        string
+	Rule                         *Rule
+	Chart                        template.HTML
+	Summary                      string
+	Notes                        []string
+	Stack                        string
+}
+
+type htmlSeries struct {
+	Name, Snapshots, Span, Total, Slope, Shape, Limit string
+	Chart                                             template.HTML
+}
+
+type htmlView struct {
+	Title, Analysed, Generated string
+	Series                     []htmlSeries
+	Findings                   []htmlFinding
+	Details                    []htmlFinding
+	NotListed                  int
+	MinSeverity                string
+	Asymmetries                []string
+	Skipped, CountedOnce       []FileNote
+}
+
+// WriteHTML writes one self-contained page: inline CSS and SVG charts, no
+// scripts, fonts or anything fetched, so it opens offline as a ticket
+// attachment.
+func WriteHTML(w io.Writer, r *Report) error {
+	j := BuildJSON(r)
+	a := r.Analysis
+	v := htmlView{Title: "leakdiff report", Generated: r.Generated.UTC().Format(time.RFC3339), MinSeverity: r.MinSeverity.String(),
+		NotListed: j.FindingsNotListed, Skipped: j.Inputs.Skipped, CountedOnce: j.Inputs.CountedOnce}
+	v.Analysed = fmt.Sprintf("%d files, %d snapshots in %d series; %d counted once, %d set aside, %d skipped",
+		j.Inputs.Files, j.Inputs.Snapshots, len(j.Series), len(j.Inputs.CountedOnce), len(j.Inputs.SetAside), len(j.Inputs.Skipped))
+	for _, sf := range a.Series {
+		s := sf.Series
+		hs := htmlSeries{Name: fmt.Sprintf("%s · %s · %s", s.Source, s.Kind, s.Metric.Name), Snapshots: fmt.Sprint(sf.Total.N),
+			Total: humanValue(s.Metric.Unit, int64(sf.Total.Start), false) + " → " + humanValue(s.Metric.Unit, int64(sf.Total.End), false),
+			Slope: fmtSlope(s, sf.Total.TheilSen), Shape: sf.Total.Shape.String()}
+		if s.TimesKnown {
+			hs.Span = fmt.Sprintf("%s → %s", s.Times[sf.Start].UTC().Format("2006-01-02 15:04"), s.Times[len(s.Times)-1].UTC().Format("15:04 MST"))
+		}
+		switch h := sf.HoursToLimit; {
+		case math.IsNaN(h):
+		case h == 0:
+			hs.Limit = "reached"
+		default:
+			hs.Limit = "in " + fmtDuration(time.Duration(h*float64(time.Hour)))
+		}
+		if !s.Secondary {
+			hs.Chart = chart(s, sf.Start, s.Totals, &sf.Total, 560, 120)
+		}
+		v.Series = append(v.Series, hs)
+	}
+	details := r.Details
+	if details == 0 {
+		details = 3
+	}
+	for i, jf := range j.Findings {
+		f := findingByRank(r, i)
+		sf := &a.Series[f.Series]
+		s := sf.Series
+		tr := &f.Trend
+		hf := htmlFinding{Rank: jf.Rank, ID: fmt.Sprintf("f%d", jf.Rank), Severity: jf.Severity, Series: fmt.Sprintf("%s · %s", s.Source, s.Kind),
+			Site: shortFunction(jf.Site.Function), Func: jf.Site.Function,
+			Levels: humanValue(s.Metric.Unit, int64(tr.Start), false) + " → " + humanValue(s.Metric.Unit, int64(tr.End), false),
+			Slope:  fmtSlope(s, tr.TheilSen), R2: fmtFloat(tr.OLS.R2, 2), P: fmtP(tr.P), Shape: tr.Shape.String(), Score: fmt.Sprintf("%.2f", f.Score), Rule: jf.Rule}
+		if i < details {
+			hf.Chart = chart(s, sf.Start, s.Sites[f.Site].Values, tr, 640, 180)
+			hf.Summary = fmt.Sprintf("%s %s over %d snapshots (%s).", fmtSlope(s, tr.TheilSen), tr.Shape, tr.N, statsLine(tr))
+			if f.Share > 0 {
+				hf.Summary += fmt.Sprintf(" %.0f %% of the series' growth.", 100*f.Share)
+			}
+			if h := sf.HoursToLimit; !math.IsNaN(h) && h > 0 && !math.IsNaN(f.SlopeShare) {
+				hf.Summary += fmt.Sprintf(" The heap reaches the %s limit in %s at this rate, %.0f %% of it from this site.", humanValue("bytes", r.MemoryLimit, false), fmtDuration(time.Duration(h*float64(time.Hour))), 100*clamp(f.SlopeShare))
+			}
+			hf.Notes = append(append(hf.Notes, f.Evidence...), prefixed("caution: ", tr.Warnings)...)
+			hf.Stack = strings.Join(stackLines(s.Sites[f.Site].Stack, jf.Site.Function, 24), "\n")
+			v.Details = append(v.Details, hf)
+		}
+		v.Findings = append(v.Findings, hf)
+	}
+	for _, as := range r.Asymmetries {
+		v.Asymmetries = append(v.Asymmetries, as.Describe())
+	}
+	return htmlTmpl.Execute(w, v)
+}
+
+func prefixed(p string, ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = p + s
+	}
+	return out
+}
+
+// findingByRank returns the i-th listed finding (the order BuildJSON uses).
+func findingByRank(r *Report, i int) *diff.Finding {
+	n := 0
+	for k := range r.Analysis.Findings {
+		f := &r.Analysis.Findings[k]
+		if f.Severity < r.MinSeverity {
+			continue
+		}
+		if n == i {
+			return f
+		}
+		n++
+	}
+	return nil
+}
+
+// chart draws values over the fitted snapshots as an SVG line chart with the
+// Theil–Sen line dashed over it, the level range and times on the axes.
+func chart(s *profile.Series, start int, values []int64, tr *diff.Trend, width, height int) template.HTML {
+	const padL, padR, padT, padB = 72, 12, 10, 26
+	n := len(s.Times) - start
+	if n < 1 {
+		return ""
+	}
+	xs := make([]float64, n)
+	for i := range xs {
+		if s.TimesKnown {
+			xs[i] = s.Times[start+i].Sub(s.Times[start]).Hours()
+		} else {
+			xs[i] = float64(i)
+		}
+	}
+	lo, hi := float64(values[start]), float64(values[start])
+	for _, v := range values[start:] {
+		lo, hi = math.Min(lo, float64(v)), math.Max(hi, float64(v))
+	}
+	if lo > 0 && lo < hi/3 {
+		lo = 0
+	}
+	if hi == lo { // a flat series: centre it
+		lo, hi = lo-1, hi+1
+	}
+	span := xs[n-1]
+	if span == 0 {
+		span = 1
+	}
+	pw, ph := float64(width-padL-padR), float64(height-padT-padB)
+	px := func(x float64) float64 { return float64(padL) + x/span*pw }
+	py := func(y float64) float64 { return float64(padT) + (1-(y-lo)/(hi-lo))*ph }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="values over time">`, width, height, width, height)
+	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.0f" height="%.0f" class="plot"/>`, padL, padT, pw, ph)
+	unit := s.Metric.Unit
+	seen := map[string]bool{}
+	for _, yv := range []float64{lo, (lo + hi) / 2, hi} {
+		label := humanValue(unit, int64(math.Round(yv)), false)
+		if seen[label] { // a flat or tiny range: one label per value
+			continue
+		}
+		seen[label] = true
+		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" class="grid"/>`, padL, width-padR, py(yv), py(yv))
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" class="ylab">%s</text>`, padL-6, py(yv)+4, html.EscapeString(label))
+	}
+	if s.TimesKnown {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" class="xlab" text-anchor="start">%s</text>`, padL, height-8, s.Times[start].UTC().Format("01-02 15:04"))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" class="xlab" text-anchor="end">%s</text>`, width-padR, height-8, s.Times[len(s.Times)-1].UTC().Format("01-02 15:04 MST"))
+	}
+	var pts []string
+	for i, x := range xs {
+		pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(x), py(float64(values[start+i]))))
+	}
+	fmt.Fprintf(&b, `<polyline points="%s" class="series"/>`, strings.Join(pts, " "))
+	if n <= 60 {
+		for _, p := range pts {
+			xy := strings.SplitN(p, ",", 2)
+			fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="2" class="dot"/>`, xy[0], xy[1])
+		}
+	}
+	if !math.IsNaN(tr.TheilSen) && tr.N >= 3 {
+		y0 := tr.TheilSenIntercept
+		y1 := tr.TheilSenIntercept + tr.TheilSen*xs[n-1]
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="fit"><title>Theil–Sen fit</title></line>`,
+			px(0), py(math.Max(math.Min(y0, hi), lo)), px(xs[n-1]), py(math.Max(math.Min(y1, hi), lo)))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}

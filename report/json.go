@@ -1,0 +1,299 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"time"
+
+	"github.com/leakdiff/leakdiff/diff"
+)
+
+// SchemaVersion names the JSON report's schema. Within v1 fields are only
+// ever added.
+const SchemaVersion = "leakdiff.report/v1"
+
+// JSONReport is the JSON report, as written by --format json. Other programs
+// may import this type to read it. Numbers are raw (bytes, counts, per
+// hour); a statistic that is undefined (R² or a p-value from two snapshots)
+// is null; times are RFC 3339 in UTC, null when the snapshots had none.
+type JSONReport struct {
+	Schema string `json:"schema"`
+	// Generated is when the report was written.
+	Generated time.Time `json:"generated"`
+	Inputs    Inputs    `json:"inputs"`
+	// Series has one entry per source, kind and metric.
+	Series []JSONSeries `json:"series"`
+	// Findings are ranked, first is worst; only those at or above
+	// MinSeverity are listed, FindingsNotListed counts the rest.
+	Findings          []JSONFinding `json:"findings"`
+	MinSeverity       string        `json:"min_severity"`
+	FindingsNotListed int           `json:"findings_not_listed"`
+	// Asymmetries: peers running the same program, one of them growing.
+	Asymmetries []JSONAsymmetry `json:"asymmetries"`
+	// MemoryLimit is --memory-limit in bytes, null when not given.
+	MemoryLimit *int64 `json:"memory_limit"`
+}
+
+// Inputs says what was read.
+type Inputs struct {
+	// Files counts the files considered; Snapshots those analysed.
+	Files     int `json:"files"`
+	Snapshots int `json:"snapshots"`
+	// Skipped lists inputs that gave no snapshot, with the reason.
+	Skipped []FileNote `json:"skipped"`
+	// CountedOnce lists snapshots identical to, or of the same moment as,
+	// another one.
+	CountedOnce []FileNote `json:"counted_once"`
+	// SetAside lists profiles read but not analysed (cpu, mutex, …).
+	SetAside []SetAside `json:"set_aside"`
+	Warnings []string   `json:"warnings"`
+}
+
+// FileNote is a file and what happened to it.
+type FileNote struct {
+	File  string `json:"file"`
+	Error string `json:"error"`
+}
+
+// SetAside is a profile of a kind leakdiff does not analyse.
+type SetAside struct {
+	File string `json:"file"`
+	Type string `json:"type"`
+}
+
+// JSONSeries is one source, kind and metric over time.
+type JSONSeries struct {
+	Source string `json:"source"`
+	Kind   string `json:"kind"`
+	Metric string `json:"metric"`
+	Unit   string `json:"unit"`
+	// Snapshots counts all snapshots; Fitted those of the last segment.
+	Snapshots int        `json:"snapshots"`
+	Fitted    int        `json:"fitted"`
+	Start     *time.Time `json:"start"`
+	End       *time.Time `json:"end"`
+	// Segments after the first start at a restart.
+	Segments []JSONSegment `json:"segments"`
+	// Total is the series' total over the fitted snapshots.
+	Total JSONTrend `json:"total"`
+	// HoursToLimit is when the in-use heap reaches memory_limit at the
+	// current rate; null without a limit or growth.
+	HoursToLimit *float64 `json:"hours_to_limit"`
+	// Secondary series (inuse_objects) are fitted but not ranked.
+	Secondary bool `json:"secondary"`
+}
+
+// JSONSegment is a restart inside a series.
+type JSONSegment struct {
+	// Start is the index of the segment's first snapshot.
+	Start  int    `json:"start"`
+	Reason string `json:"reason"`
+}
+
+// JSONTrend is a fitted series (see package diff).
+type JSONTrend struct {
+	First        float64  `json:"first"`
+	Last         float64  `json:"last"`
+	Growth       float64  `json:"growth"`
+	SlopePerHour *float64 `json:"slope_per_hour"`
+	R2           *float64 `json:"r2"`
+	PValue       *float64 `json:"p_value"`
+	PMethod      string   `json:"p_method"`
+	Trend        string   `json:"trend"`
+}
+
+// JSONFinding is one site's trend, rated. The fields of the issue's schema
+// come first.
+type JSONFinding struct {
+	Rank   int    `json:"rank"`
+	Kind   string `json:"kind"`
+	Source string `json:"source"`
+	Metric string `json:"metric"`
+	Unit   string `json:"unit"`
+	Site   Site   `json:"site"`
+	// Stack is the heaviest stack of the site, leaf first.
+	Stack []string `json:"stack"`
+	// First and Last are robust levels: medians of the first and last few
+	// fitted snapshots; Growth = Last − First.
+	First        float64  `json:"first"`
+	Last         float64  `json:"last"`
+	Growth       float64  `json:"growth"`
+	SlopePerHour *float64 `json:"slope_per_hour"`
+	R2           *float64 `json:"r2"`
+	PValue       *float64 `json:"p_value"`
+	Trend        string   `json:"trend"`
+	Score        float64  `json:"score"`
+	Severity     string   `json:"severity"`
+	Rule         *Rule    `json:"rule"`
+	// Series is the site's value at each fitted snapshot.
+	Series []Point `json:"series"`
+
+	// PMethod names the test behind p_value.
+	PMethod string `json:"p_method"`
+	// OLSSlopePerHour and MannKendallTau are the other statistics.
+	OLSSlopePerHour *float64 `json:"ols_slope_per_hour"`
+	MannKendallTau  *float64 `json:"mann_kendall_tau"`
+	MannKendallP    *float64 `json:"mann_kendall_p"`
+	Autocorrelation float64  `json:"autocorrelation"`
+	// Share is the site's part of the series' growth (0…1).
+	Share float64 `json:"share"`
+	// Since is when linear growth began, when it did not from the start.
+	Since    *time.Time `json:"since"`
+	Evidence []string   `json:"evidence"`
+	Warnings []string   `json:"warnings"`
+}
+
+// Site is where a finding's memory or goroutines come from.
+type Site struct {
+	Function string `json:"function"`
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+}
+
+// Rule is the matched rule of a finding.
+type Rule struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Remedy      string   `json:"remedy"`
+	Explanation string   `json:"explanation"`
+	References  []string `json:"references"`
+	Metrics     []string `json:"metrics"`
+	// Evidence says what matched.
+	Evidence []string `json:"evidence"`
+}
+
+// Point is one value at one time (t null when the snapshots had no times).
+type Point struct {
+	T *time.Time `json:"t"`
+	V int64      `json:"v"`
+}
+
+// JSONAsymmetry is growth in one source where its peers stay flat.
+type JSONAsymmetry struct {
+	Kind        string   `json:"kind"`
+	Metric      string   `json:"metric"`
+	Site        *string  `json:"site"`
+	Growing     string   `json:"growing"`
+	Steady      []string `json:"steady"`
+	Description string   `json:"description"`
+}
+
+// num turns NaN and ±Inf into null.
+func num(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func tp(t time.Time) *time.Time {
+	u := t.UTC()
+	return &u
+}
+
+// BuildJSON turns a report into its JSON form.
+func BuildJSON(r *Report) *JSONReport {
+	j := &JSONReport{Schema: SchemaVersion, Generated: r.Generated.UTC(), MinSeverity: r.MinSeverity.String(),
+		Series: []JSONSeries{}, Findings: []JSONFinding{}, Asymmetries: []JSONAsymmetry{}}
+	if r.MemoryLimit > 0 {
+		j.MemoryLimit = &r.MemoryLimit
+	}
+	j.Inputs = Inputs{Files: r.Files, Skipped: []FileNote{}, CountedOnce: []FileNote{}, SetAside: []SetAside{}, Warnings: append([]string{}, r.Warnings...)}
+	for _, s := range r.Skipped {
+		j.Inputs.Skipped = append(j.Inputs.Skipped, FileNote{s.File, s.Err.Error()})
+	}
+	for _, s := range r.Set.Duplicates {
+		j.Inputs.CountedOnce = append(j.Inputs.CountedOnce, FileNote{s.File, s.Err.Error()})
+	}
+	for _, s := range r.Set.SetAside {
+		j.Inputs.SetAside = append(j.Inputs.SetAside, SetAside{s.File, s.Type})
+	}
+	a := r.Analysis
+	for _, sf := range a.Series {
+		s := sf.Series
+		if !s.Secondary {
+			j.Inputs.Snapshots += len(s.Times)
+		}
+		js := JSONSeries{Source: s.Source, Kind: s.Kind.String(), Metric: s.Metric.Name, Unit: s.Metric.Unit,
+			Snapshots: len(s.Times), Fitted: sf.Total.N, Segments: []JSONSegment{}, Total: jsonTrend(&sf.Total),
+			HoursToLimit: num(sf.HoursToLimit), Secondary: s.Secondary}
+		if s.TimesKnown && len(s.Times) > 0 {
+			js.Start, js.End = tp(s.Times[0]), tp(s.Times[len(s.Times)-1])
+		}
+		for _, seg := range s.Segments[1:] {
+			js.Segments = append(js.Segments, JSONSegment{seg.Start, seg.Reason})
+		}
+		j.Series = append(j.Series, js)
+	}
+	for i := range a.Findings {
+		f := &a.Findings[i]
+		if f.Severity < r.MinSeverity || len(j.Findings) >= r.top() {
+			j.FindingsNotListed++
+			continue
+		}
+		j.Findings = append(j.Findings, jsonFinding(r, f, len(j.Findings)+1))
+	}
+	for _, as := range r.Asymmetries {
+		ja := JSONAsymmetry{Kind: as.Kind.String(), Metric: as.Metric.Name, Growing: as.Growing, Description: as.Describe()}
+		if as.Site.Function != "" {
+			fn := as.Site.Function
+			ja.Site = &fn
+		}
+		for _, p := range as.Steady {
+			ja.Steady = append(ja.Steady, p.Source)
+		}
+		j.Asymmetries = append(j.Asymmetries, ja)
+	}
+	return j
+}
+
+func jsonTrend(t *diff.Trend) JSONTrend {
+	return JSONTrend{First: t.Start, Last: t.End, Growth: t.Growth, SlopePerHour: num(t.TheilSen), R2: num(t.OLS.R2),
+		PValue: num(t.P), PMethod: t.PMethod, Trend: t.Shape.String()}
+}
+
+func jsonFinding(r *Report, f *diff.Finding, rank int) JSONFinding {
+	sf := &r.Analysis.Series[f.Series]
+	s := sf.Series
+	site := s.Sites[f.Site]
+	t := &f.Trend
+	jf := JSONFinding{Rank: rank, Kind: s.Kind.String(), Source: s.Source, Metric: s.Metric.Name, Unit: s.Metric.Unit,
+		Site:  Site{Function: site.Site.Function, File: site.Site.File, Line: site.Site.Line},
+		Stack: site.Stack.Functions(), First: t.Start, Last: t.End, Growth: t.Growth,
+		SlopePerHour: num(t.TheilSen), R2: num(t.OLS.R2), PValue: num(t.P), Trend: t.Shape.String(),
+		Score: math.Round(f.Score*1000) / 1000, Severity: f.Severity.String(), PMethod: t.PMethod,
+		OLSSlopePerHour: num(t.OLS.Slope), MannKendallTau: num(t.MK.Tau), MannKendallP: num(t.MK.P),
+		Autocorrelation: math.Round(t.Autocorr*1000) / 1000, Share: math.Round(f.Share*1000) / 1000,
+		Evidence: append([]string{}, f.Evidence...), Warnings: append([]string{}, t.Warnings...), Series: []Point{}}
+	if site.Site.File == "" && len(site.Stack) > 0 {
+		for _, fr := range site.Stack {
+			if fr.Function == site.Site.Function {
+				jf.Site.File, jf.Site.Line = fr.File, fr.Line
+				break
+			}
+		}
+	}
+	if s.TimesKnown && t.Since > 0 {
+		jf.Since = tp(s.Times[sf.Start+t.Since])
+	}
+	for i := sf.Start; i < len(s.Times); i++ {
+		p := Point{V: site.Values[i]}
+		if s.TimesKnown {
+			p.T = tp(s.Times[i])
+		}
+		jf.Series = append(jf.Series, p)
+	}
+	if m := r.match(f); m != nil {
+		jf.Rule = &Rule{ID: m.Rule.ID, Title: m.Rule.Title, Remedy: m.Rule.Remedy, Explanation: m.Rule.Explanation,
+			References: append([]string{}, m.Rule.References...), Metrics: append([]string{}, m.Rule.Metrics...), Evidence: m.Evidence}
+	}
+	return jf
+}
+
+// WriteJSON writes the report as one JSON object and a newline.
+func WriteJSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(BuildJSON(r))
+}

@@ -1,0 +1,71 @@
+package report
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakdiff/leakdiff/internal/golden"
+)
+
+// jsonSchema derives a JSON Schema (draft 2020-12) from a Go type: structs
+// become objects whose every field is required, pointers nullable, time.Time
+// a date-time string.
+func jsonSchema(t reflect.Type) map[string]any {
+	nullable := false
+	if t.Kind() == reflect.Pointer {
+		nullable, t = true, t.Elem()
+	}
+	var s map[string]any
+	switch {
+	case t == reflect.TypeOf(time.Time{}):
+		s = map[string]any{"type": "string", "format": "date-time"}
+	case t.Kind() == reflect.Struct:
+		props := map[string]any{}
+		var req []string
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" || name == "-" || !f.IsExported() {
+				continue
+			}
+			props[name] = jsonSchema(f.Type)
+			req = append(req, name)
+		}
+		s = map[string]any{"type": "object", "properties": props, "required": req, "additionalProperties": false}
+	case t.Kind() == reflect.Slice:
+		s = map[string]any{"type": "array", "items": jsonSchema(t.Elem())}
+	case t.Kind() == reflect.String:
+		s = map[string]any{"type": "string"}
+	case t.Kind() == reflect.Bool:
+		s = map[string]any{"type": "boolean"}
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		s = map[string]any{"type": "integer"}
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		s = map[string]any{"type": "number"}
+	default:
+		panic("jsonSchema: unsupported " + t.String())
+	}
+	if nullable {
+		s["type"] = []any{s["type"], "null"}
+	}
+	return s
+}
+
+// TestJSONSchemaFile: report/leakdiff.report.v1.schema.json is generated
+// from JSONReport (go test ./report -update rewrites it), so the documented
+// schema is the type.
+func TestJSONSchemaFile(t *testing.T) {
+	t.Parallel()
+	s := jsonSchema(reflect.TypeOf(JSONReport{}))
+	s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+	s["$id"] = "https://github.com/leakdiff/leakdiff/report/leakdiff.report.v1.schema.json"
+	s["title"] = "leakdiff report, " + SchemaVersion
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "leakdiff.report.v1.schema.json", append(data, '\n'))
+}
