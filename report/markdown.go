@@ -158,7 +158,11 @@ func writeMarkdownDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 		if len(m.Rule.Metrics) > 0 {
 			fmt.Fprintf(w, "\n**Metrics to look at:** %s\n", "`"+strings.Join(m.Rule.Metrics, "`, `")+"`")
 		}
-		fmt.Fprintf(w, "\n_Matched: %s._\n", strings.Join(m.Evidence, "; "))
+		ev := make([]string, len(m.Evidence))
+		for i, e := range m.Evidence {
+			ev[i] = "`" + strings.ReplaceAll(e, "`", "'") + "`"
+		}
+		fmt.Fprintf(w, "\n_Matched:_ %s\n", strings.Join(ev, "; "))
 	}
 	fmt.Fprintln(w, "\n<details><summary>Stack (leaf first; → the site)</summary>")
 	fmt.Fprintln(w)
