@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -19,6 +18,8 @@ type DiffOptions struct {
 	Site        string
 	MaxSize     string
 	Top         int
+	Format      string
+	Output      string
 }
 
 func newDiffCmd(stdin io.Reader) *cobra.Command {
@@ -46,11 +47,13 @@ as a leak. Use "leakdiff analyze" on a series to tell them apart.`,
 	f.StringVar(&opts.Site, "site", "auto", "which frame is a stack's site (`mode`): auto or leaf")
 	f.StringVar(&opts.MaxSize, "max-snapshot-size", "1GiB", "refuse snapshots larger than this `size` once decompressed")
 	f.IntVar(&opts.Top, "top", 20, "list at most `n` sites per metric")
+	f.StringVarP(&opts.Format, "format", "f", "table", "output `format`: table, json, markdown or html")
+	f.StringVarP(&opts.Output, "output", "o", "", "write the report to this `file` (written whole or not at all)")
 	return c
 }
 
 func runDiff(ctx context.Context, opts *DiffOptions, stdin io.Reader, stdout, stderr io.Writer) error {
-	ao := AnalyzeOptions{Granularity: opts.Granularity, Site: opts.Site, MaxSize: opts.MaxSize, Top: max(opts.Top, 1), MinSeverity: "medium"}
+	ao := AnalyzeOptions{Granularity: opts.Granularity, Site: opts.Site, MaxSize: opts.MaxSize, Top: max(opts.Top, 1), MinSeverity: "medium", Format: opts.Format}
 	lo, err := ao.loadOptions()
 	if err != nil {
 		return err
@@ -85,8 +88,7 @@ func runDiff(ctx context.Context, opts *DiffOptions, stdin io.Reader, stdout, st
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	if err := report.WriteCompareText(stdout, report.CompareReport{Base: base, New: next, Comparison: c, Top: opts.Top}); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	return nil
+	format, _ := report.ParseFormat(opts.Format)
+	cr := &report.CompareReport{Base: base, New: next, Comparison: c, Top: opts.Top, Generated: generatedAt()}
+	return writeReport(stdout, opts.Output, func(w io.Writer) error { return report.RenderCompare(w, cr, format) })
 }
