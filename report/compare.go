@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"math"
 	"strings"
 	"time"
 
@@ -51,10 +50,7 @@ func WriteCompareText(w io.Writer, r CompareReport) error {
 		t := newTable(w, []tw.Align{tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight})
 		t.Header([]string{"#", "site", "base", "new", "change", "relative"})
 		for i, d := range shown {
-			rel := "new"
-			if !math.IsNaN(d.Relative) {
-				rel = fmt.Sprintf("%+.0f %%", 100*d.Relative)
-			}
+			rel := fmtRelative(num(d.Relative))
 			if err := t.Append([]string{fmt.Sprint(i + 1), shortFunction(d.Site.Function), sc.format(d.Base, false), sc.format(d.New, false), sc.format(d.Change, true), rel}); err != nil {
 				return err
 			}
@@ -158,10 +154,7 @@ func RenderCompare(w io.Writer, r *CompareReport, f Format) error {
 			fmt.Fprintf(&b, "\n## %s (%s): %s → %s\n\n| # | site | base | new | change | relative |\n|---:|---|---:|---:|---:|---:|\n", m.Metric, m.Unit,
 				humanValue(m.Unit, m.BaseTotal, false), humanValue(m.Unit, m.NewTotal, false))
 			for i, d := range m.Sites {
-				rel := "new"
-				if d.Relative != nil {
-					rel = fmt.Sprintf("%+.0f %%", 100**d.Relative)
-				}
+				rel := fmtRelative(d.Relative)
 				fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s |\n", i+1, mdCode(shortFunction(d.Site.Function)), humanValue(m.Unit, d.Base, false), humanValue(m.Unit, d.New, false), humanValue(m.Unit, d.Change, true), rel)
 			}
 		}
@@ -176,10 +169,7 @@ func RenderCompare(w io.Writer, r *CompareReport, f Format) error {
 		}{"leakdiff diff", j, func(m JSONDeltas) [][]string {
 			var rows [][]string
 			for i, d := range m.Sites {
-				rel := "new"
-				if d.Relative != nil {
-					rel = fmt.Sprintf("%+.0f %%", 100**d.Relative)
-				}
+				rel := fmtRelative(d.Relative)
 				rows = append(rows, []string{fmt.Sprint(i + 1), d.Site.Function, humanValue(m.Unit, d.Base, false), humanValue(m.Unit, d.New, false), humanValue(m.Unit, d.Change, true), rel})
 			}
 			return rows

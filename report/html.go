@@ -66,13 +66,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 		if s.TimesKnown {
 			hs.Span = fmt.Sprintf("%s → %s", s.Times[sf.Start].UTC().Format("2006-01-02 15:04"), s.Times[len(s.Times)-1].UTC().Format("15:04 MST"))
 		}
-		switch h := sf.HoursToLimit; {
-		case math.IsNaN(h):
-		case h == 0:
-			hs.Limit = "reached"
-		default:
-			hs.Limit = "in " + fmtDuration(time.Duration(h*float64(time.Hour)))
-		}
+		hs.Limit = fmtLimit(sf.HoursToLimit)
 		if !s.Secondary {
 			hs.Chart = chart(s, sf.Start, s.Totals, &sf.Total, 560, 120)
 		}

@@ -58,14 +58,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	fmt.Fprintln(w, "|---|---:|---:|---:|---|---|")
 	for _, sf := range a.Series {
 		s := sf.Series
-		limit := ""
-		switch h := sf.HoursToLimit; {
-		case math.IsNaN(h):
-		case h == 0:
-			limit = "reached"
-		default:
-			limit = "in " + fmtDuration(time.Duration(h*float64(time.Hour)))
-		}
+		limit := fmtLimit(sf.HoursToLimit)
 		fmt.Fprintf(w, "| %s · %s · %s | %d | %s → %s | %s | %s | %s |\n", mdCell(s.Source), s.Kind, s.Metric.Name, sf.Total.N,
 			humanValue(s.Metric.Unit, int64(sf.Total.Start), false), humanValue(s.Metric.Unit, int64(sf.Total.End), false),
 			fmtSlope(s, sf.Total.TheilSen), sf.Total.Shape, limit)

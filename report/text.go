@@ -209,14 +209,7 @@ func writeSeriesTable(w io.Writer, r *Report) error {
 		if sf.Start > 0 {
 			n = fmt.Sprintf("%d of %d", tr.N, len(s.Times))
 		}
-		limit := ""
-		switch h := sf.HoursToLimit; {
-		case math.IsNaN(h):
-		case h == 0:
-			limit = "reached"
-		default:
-			limit = "in " + fmtDuration(time.Duration(h*float64(time.Hour)))
-		}
+		limit := fmtLimit(sf.HoursToLimit)
 		total := fmt.Sprintf("%s → %s", humanValue(s.Metric.Unit, int64(tr.Start), false), humanValue(s.Metric.Unit, int64(tr.End), false))
 		if err := t.Append([]string{fmt.Sprintf("%s · %s · %s", s.Source, s.Kind, s.Metric.Name), n, span, total, fmtSlope(s, tr.TheilSen), tr.Shape.String(), limit}); err != nil {
 			return err
@@ -426,4 +419,25 @@ func writeIndented(w io.Writer, prefix, text string) {
 	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
 		fmt.Fprintf(w, "%s%s\n", prefix, strings.TrimSpace(line))
 	}
+}
+
+// fmtLimit says when the memory limit is reached: "" (no limit or no
+// growth), "reached", or "in 3h12m".
+func fmtLimit(hours float64) string {
+	switch {
+	case math.IsNaN(hours):
+		return ""
+	case hours == 0:
+		return "reached"
+	default:
+		return "in " + fmtDuration(time.Duration(hours*float64(time.Hour)))
+	}
+}
+
+// fmtRelative prints a relative change, "new" when there was nothing before.
+func fmtRelative(rel *float64) string {
+	if rel == nil {
+		return "new"
+	}
+	return fmt.Sprintf("%+.0f %%", 100**rel)
 }
