@@ -145,6 +145,17 @@ func decodeDump(data []byte, name string, p *SitePolicy) (*Snapshot, error) {
 }
 
 func decodePprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
+	if !isText(data) {
+		if s, err := decodeLean(data, sp); err == nil {
+			return s, nil
+		}
+	}
+	return decodeWithPprof(data, sp)
+}
+
+// decodeWithPprof decodes with github.com/google/pprof/profile: every
+// legacy format, and any protobuf the lean decoder does not take.
+func decodeWithPprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
 	p, err := pprof.ParseData(data)
 	if err != nil {
 		if hint := notAProfile(data); hint != "" {
@@ -180,7 +191,7 @@ func decodePprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
 			break
 		}
 	}
-	idx := classify(p, s)
+	idx := classify(pprofTypes(p), s)
 	if len(p.Sample) == 0 {
 		s.Notes = append(s.Notes, "no samples")
 	}
@@ -261,7 +272,7 @@ func decodePprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
 				r.addLabel(k, v[0])
 			}
 		}
-		r.add(append(Stack(nil), stk...), vals, nil)
+		r.add(stk, vals, nil)
 	}
 	s.Sites, s.Totals = r.finish()
 	s.Labels = r.dominantLabels()
@@ -282,23 +293,25 @@ var goCountRE = regexp.MustCompile(`^\s*(\S+) profile: total \d+`)
 // classify sets the snapshot's kind, type and metrics from the sample types
 // (never from the file name) and returns the sample-value index of each
 // metric.
-func classify(p *pprof.Profile, s *Snapshot) []int {
+func classify(types []valueType, s *Snapshot) []int {
 	find := func(names ...string) int {
 		for _, n := range names {
-			if i := sampleIndex(p, n); i >= 0 {
-				return i
+			for i, st := range types {
+				if st.Type == n {
+					return i
+				}
 			}
 		}
 		return -1
 	}
-	unit := func(i int) string { return p.SampleType[i].Unit }
+	unit := func(i int) string { return types[i].Unit }
 	if i := find("inuse_space", "space"); i >= 0 && unit(i) == "bytes" {
 		s.Kind, s.Type = KindHeap, "heap"
 		idx := []int{i}
-		s.Metrics = []Metric{{Name: p.SampleType[i].Type, Unit: "bytes"}}
+		s.Metrics = []Metric{{Name: types[i].Type, Unit: "bytes"}}
 		if j := find("inuse_objects", "objects"); j >= 0 {
 			idx = append(idx, j)
-			s.Metrics = append(s.Metrics, Metric{Name: p.SampleType[j].Type, Unit: "count"})
+			s.Metrics = append(s.Metrics, Metric{Name: types[j].Type, Unit: "count"})
 		}
 		return idx
 	}
@@ -326,7 +339,7 @@ func classify(p *pprof.Profile, s *Snapshot) []int {
 		s.Type = "wall time"
 	default:
 		var names []string
-		for _, st := range p.SampleType {
+		for _, st := range types {
 			names = append(names, st.Type+"/"+st.Unit)
 		}
 		s.Type = strings.Join(names, ",")
@@ -335,6 +348,17 @@ func classify(p *pprof.Profile, s *Snapshot) []int {
 		}
 	}
 	return nil
+}
+
+// valueType is a sample type: "inuse_space", "bytes".
+type valueType struct{ Type, Unit string }
+
+func pprofTypes(p *pprof.Profile) []valueType {
+	out := make([]valueType, len(p.SampleType))
+	for i, st := range p.SampleType {
+		out[i] = valueType{st.Type, st.Unit}
+	}
+	return out
 }
 
 func sampleIndex(p *pprof.Profile, name string) int {

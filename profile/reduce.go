@@ -76,7 +76,8 @@ func (r *reducer) addLabel(k, v string) {
 	m[v]++
 }
 
-// add accounts one sample. vals has r.nvals entries; stk is leaf first.
+// add accounts one sample. vals has r.nvals entries; stk is leaf first and
+// may be reused by the caller after the call.
 func (r *reducer) add(stk Stack, vals []int64, g *goroutineSample) {
 	stk = trimStack(stk)
 	site := siteAt(r.policy, stk, r.siteIndex(stk))
@@ -91,7 +92,8 @@ func (r *reducer) add(stk Stack, vals []int64, g *goroutineSample) {
 	key := stk.Key()
 	sa := acc.stacks[key]
 	if sa == nil {
-		sa = &stackAcc{stack: stk}
+		// Callers reuse stk: keep a copy.
+		sa = &stackAcc{stack: append(Stack(nil), stk...)}
 		acc.stacks[key] = sa
 	}
 	if len(vals) > 0 {

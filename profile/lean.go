@@ -1,0 +1,447 @@
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// The lean decoder reads a pprof protobuf (profile.proto) straight into
+// per-site values, reading only the fields leakdiff uses, without building
+// pprof's object graph: on large heap profiles that graph costs most of the
+// time and memory. Anything it does not expect makes it give up with
+// errLean, and Decode falls back to github.com/google/pprof/profile, which
+// also gives the error messages for broken input. TestLeanMatchesPprof
+// checks that both paths give identical snapshots on every fixture and
+// corpus profile.
+//
+// Field numbers (profile.proto):
+//
+//	Profile:  1 sample_type, 2 sample, 3 mapping, 4 location, 5 function,
+//	          6 string_table, 9 time_nanos, 11 period_type, 12 period
+//	Sample:   1 location_id (packed), 2 value (packed), 3 label
+//	Label:    1 key, 2 str, 3 num
+//	Mapping:  1 id, 5 filename, 6 build_id
+//	Location: 1 id, 2 mapping_id, 3 address, 4 line
+//	Line:     1 function_id, 2 line
+//	Function: 1 id, 2 name, 3 system_name, 4 filename
+
+var errLean = errors.New("lean decoder: unsupported input")
+
+type leanFunc struct {
+	name, file string // normalised name, file as recorded
+}
+
+type leanLoc struct {
+	frames []Frame // innermost inlined frame first; nil when unsymbolized
+	addr   uint64
+	used   bool
+}
+
+// leanProfile holds one decoded protobuf's tables.
+type leanProfile struct {
+	strs      []string
+	types     []valueType
+	samples   [][]byte
+	timeNanos int64
+	binary    string
+	funcs     map[uint64]leanFunc
+	locs      map[uint64]*leanLoc
+}
+
+func decodeLean(data []byte, sp *SitePolicy) (*Snapshot, error) {
+	lp, err := leanTables(data)
+	if err != nil {
+		return nil, err
+	}
+	s := &Snapshot{Format: FormatProto, Cumulative: -1}
+	if lp.timeNanos > 0 {
+		s.Time = time.Unix(0, lp.timeNanos).UTC()
+		s.TimeFrom = TimeFromProfileData
+	}
+	s.Binary = lp.binary
+	idx := classify(lp.types, s)
+	if len(lp.samples) == 0 {
+		s.Notes = append(s.Notes, "no samples")
+	}
+	if s.Kind == KindOther {
+		s.Totals = nil
+		return s, nil
+	}
+	r := newReducer(sp, len(idx))
+	cumIdx := -1
+	for i, t := range lp.types {
+		if t.Type == "alloc_objects" {
+			cumIdx = i
+			break
+		}
+	}
+	var (
+		locIDs     []uint64
+		values     []int64
+		vals       = make([]int64, len(idx))
+		stk        Stack
+		negative   bool
+		cumulative int64
+		used       int
+		unsymb     int
+	)
+	for _, sm := range lp.samples {
+		locIDs, values = locIDs[:0], values[:0]
+		type label struct{ key, str int64 }
+		var labels []label
+		for len(sm) > 0 {
+			num, typ, n := protowire.ConsumeTag(sm)
+			if n < 0 {
+				return nil, errLean
+			}
+			sm = sm[n:]
+			switch {
+			case num == 1 && typ == protowire.BytesType:
+				b, n := protowire.ConsumeBytes(sm)
+				if n < 0 {
+					return nil, errLean
+				}
+				sm = sm[n:]
+				for len(b) > 0 {
+					v, m := protowire.ConsumeVarint(b)
+					if m < 0 {
+						return nil, errLean
+					}
+					locIDs = append(locIDs, v)
+					b = b[m:]
+				}
+			case num == 1 && typ == protowire.VarintType:
+				v, n := protowire.ConsumeVarint(sm)
+				if n < 0 {
+					return nil, errLean
+				}
+				sm = sm[n:]
+				locIDs = append(locIDs, v)
+			case num == 2 && typ == protowire.BytesType:
+				b, n := protowire.ConsumeBytes(sm)
+				if n < 0 {
+					return nil, errLean
+				}
+				sm = sm[n:]
+				for len(b) > 0 {
+					v, m := protowire.ConsumeVarint(b)
+					if m < 0 {
+						return nil, errLean
+					}
+					values = append(values, int64(v))
+					b = b[m:]
+				}
+			case num == 2 && typ == protowire.VarintType:
+				v, n := protowire.ConsumeVarint(sm)
+				if n < 0 {
+					return nil, errLean
+				}
+				sm = sm[n:]
+				values = append(values, int64(v))
+			case num == 3 && typ == protowire.BytesType:
+				b, n := protowire.ConsumeBytes(sm)
+				if n < 0 {
+					return nil, errLean
+				}
+				sm = sm[n:]
+				var l label
+				for len(b) > 0 {
+					f, t, m := protowire.ConsumeTag(b)
+					if m < 0 {
+						return nil, errLean
+					}
+					b = b[m:]
+					if t != protowire.VarintType {
+						if m = protowire.ConsumeFieldValue(f, t, b); m < 0 {
+							return nil, errLean
+						}
+						b = b[m:]
+						continue
+					}
+					v, m := protowire.ConsumeVarint(b)
+					if m < 0 {
+						return nil, errLean
+					}
+					b = b[m:]
+					switch f {
+					case 1:
+						l.key = int64(v)
+					case 2:
+						l.str = int64(v)
+					}
+				}
+				labels = append(labels, l)
+			default:
+				m := protowire.ConsumeFieldValue(num, typ, sm)
+				if m < 0 {
+					return nil, errLean
+				}
+				sm = sm[m:]
+			}
+		}
+		if len(values) != len(lp.types) {
+			return nil, errLean // pprof reports this as malformed
+		}
+		stk = stk[:0]
+		for _, id := range locIDs {
+			l := lp.locs[id]
+			if l == nil {
+				return nil, errLean
+			}
+			if !l.used {
+				l.used = true
+				used++
+				if l.frames == nil {
+					unsymb++
+				}
+			}
+			if l.frames == nil {
+				stk = append(stk, Frame{Function: "0x" + strconv.FormatUint(l.addr, 16)})
+			} else {
+				stk = append(stk, l.frames...)
+			}
+		}
+		allZero := true
+		for i, j := range idx {
+			vals[i] = values[j]
+			if vals[i] < 0 {
+				negative = true
+			}
+			if vals[i] != 0 {
+				allZero = false
+			}
+		}
+		if cumIdx >= 0 {
+			cumulative += values[cumIdx]
+		}
+		if allZero {
+			continue
+		}
+		var seen map[int64]bool
+		if len(labels) > 0 {
+			seen = map[int64]bool{}
+		}
+		for _, l := range labels {
+			if seen[l.key] || l.str == 0 {
+				continue // pprof keeps the first string value of a key
+			}
+			seen[l.key] = true
+			k, ok1 := lp.str(l.key)
+			v, ok2 := lp.str(l.str)
+			if !ok1 || !ok2 {
+				return nil, errLean
+			}
+			r.addLabel(k, v)
+		}
+		r.add(stk, vals, nil)
+	}
+	s.Sites, s.Totals = r.finish()
+	s.Labels = r.dominantLabels()
+	if cumIdx >= 0 {
+		s.Cumulative = cumulative
+	}
+	if unsymb > 0 && unsymb*2 >= used {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d of %d locations have no function name: their sites are addresses, which line up only across snapshots of the same binary", unsymb, used))
+	}
+	if negative {
+		s.Notes = append(s.Notes, "negative values: this looks like a diff of two profiles, not a snapshot")
+	}
+	return s, nil
+}
+
+func (lp *leanProfile) str(i int64) (string, bool) {
+	if i < 0 || i >= int64(len(lp.strs)) {
+		return "", false
+	}
+	return lp.strs[i], true
+}
+
+// leanTables reads the top-level fields, then the function, mapping and
+// location tables, which the samples refer to by id.
+func leanTables(data []byte) (*leanProfile, error) {
+	lp := &leanProfile{}
+	var types, mappings, locs, funcs [][]byte
+	for b := data; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, errLean
+		}
+		b = b[n:]
+		if typ == protowire.BytesType {
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return nil, errLean
+			}
+			b = b[n:]
+			switch num {
+			case 1:
+				types = append(types, v)
+			case 2:
+				lp.samples = append(lp.samples, v)
+			case 3:
+				mappings = append(mappings, v)
+			case 4:
+				locs = append(locs, v)
+			case 5:
+				funcs = append(funcs, v)
+			case 6:
+				lp.strs = append(lp.strs, string(v))
+			}
+			continue
+		}
+		if num == 9 && typ == protowire.VarintType {
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return nil, errLean
+			}
+			b = b[n:]
+			lp.timeNanos = int64(v)
+			continue
+		}
+		n = protowire.ConsumeFieldValue(num, typ, b)
+		if n < 0 {
+			return nil, errLean
+		}
+		b = b[n:]
+	}
+	if len(lp.strs) == 0 || lp.strs[0] != "" {
+		return nil, errLean // pprof requires an empty first string
+	}
+	for _, t := range types {
+		f, err := varintFields(t)
+		if err != nil {
+			return nil, err
+		}
+		ty, ok1 := lp.str(int64(f[1]))
+		un, ok2 := lp.str(int64(f[2]))
+		if !ok1 || !ok2 {
+			return nil, errLean
+		}
+		lp.types = append(lp.types, valueType{ty, un})
+	}
+	for _, m := range mappings {
+		f, err := varintFields(m)
+		if err != nil {
+			return nil, err
+		}
+		build, _ := lp.str(int64(f[6]))
+		file, _ := lp.str(int64(f[5]))
+		if build != "" || file != "" {
+			lp.binary = build
+			if lp.binary == "" {
+				lp.binary = file
+			}
+			break
+		}
+	}
+	lp.funcs = make(map[uint64]leanFunc, len(funcs))
+	names := map[string]string{} // raw → normalised, once per name
+	for _, fb := range funcs {
+		f, err := varintFields(fb)
+		if err != nil {
+			return nil, err
+		}
+		name, ok1 := lp.str(int64(f[2]))
+		sys, ok2 := lp.str(int64(f[3]))
+		file, ok3 := lp.str(int64(f[4]))
+		if !ok1 || !ok2 || !ok3 {
+			return nil, errLean
+		}
+		if name == "" {
+			name = sys
+		}
+		norm, ok := names[name]
+		if !ok {
+			norm = NormalizeFunction(name)
+			names[name] = norm
+		}
+		lp.funcs[f[1]] = leanFunc{name: norm, file: file}
+	}
+	lp.locs = make(map[uint64]*leanLoc, len(locs))
+	for _, lb := range locs {
+		l := &leanLoc{}
+		var id uint64
+		for b := lb; len(b) > 0; {
+			num, typ, n := protowire.ConsumeTag(b)
+			if n < 0 {
+				return nil, errLean
+			}
+			b = b[n:]
+			switch {
+			case num == 4 && typ == protowire.BytesType:
+				v, n := protowire.ConsumeBytes(b)
+				if n < 0 {
+					return nil, errLean
+				}
+				b = b[n:]
+				lf, err := varintFields(v)
+				if err != nil {
+					return nil, err
+				}
+				fn, ok := lp.funcs[lf[1]]
+				if !ok {
+					if lf[1] != 0 {
+						return nil, errLean
+					}
+					continue // a line without a function: pprof skips it too
+				}
+				l.frames = append(l.frames, Frame{Function: fn.name, File: fn.file, Line: int(int64(lf[2]))})
+			case typ == protowire.VarintType:
+				v, n := protowire.ConsumeVarint(b)
+				if n < 0 {
+					return nil, errLean
+				}
+				b = b[n:]
+				switch num {
+				case 1:
+					id = v
+				case 3:
+					l.addr = v
+				}
+			default:
+				n = protowire.ConsumeFieldValue(num, typ, b)
+				if n < 0 {
+					return nil, errLean
+				}
+				b = b[n:]
+			}
+		}
+		if id == 0 {
+			return nil, errLean
+		}
+		lp.locs[id] = l
+	}
+	return lp, nil
+}
+
+// varintFields reads a message of varint fields numbered 1 to 7 (ValueType,
+// Mapping, Function, Line), skipping others; f[n] is field n.
+func varintFields(b []byte) ([8]uint64, error) {
+	var f [8]uint64
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return f, errLean
+		}
+		b = b[n:]
+		if typ == protowire.VarintType && num < 8 {
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return f, errLean
+			}
+			f[num] = v
+			b = b[n:]
+			continue
+		}
+		n = protowire.ConsumeFieldValue(num, typ, b)
+		if n < 0 {
+			return f, errLean
+		}
+		b = b[n:]
+	}
+	return f, nil
+}
