@@ -3,6 +3,7 @@ package profile
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -36,7 +37,7 @@ type leanFunc struct {
 }
 
 type leanLoc struct {
-	frames []Frame // innermost inlined frame first; nil when unsymbolized
+	frames []int32 // frame ids, innermost inlined frame first; nil when unsymbolized
 	addr   uint64
 	used   bool
 }
@@ -50,6 +51,30 @@ type leanProfile struct {
 	binary    string
 	funcs     map[uint64]leanFunc
 	locs      map[uint64]*leanLoc
+	// The frame table: every distinct (function, file, line) once, and the
+	// normalised function names, interned.
+	frames    []Frame
+	frameName []int32
+	names     []string
+	nameID    map[string]int32
+}
+
+// intern returns the id of a normalised function name.
+func (lp *leanProfile) intern(name string) int32 {
+	id, ok := lp.nameID[name]
+	if !ok {
+		id = int32(len(lp.names))
+		lp.names = append(lp.names, name)
+		lp.nameID[name] = id
+	}
+	return id
+}
+
+// frame returns the id of a frame, adding it to the table.
+func (lp *leanProfile) frame(f Frame) int32 {
+	lp.frames = append(lp.frames, f)
+	lp.frameName = append(lp.frameName, lp.intern(f.Function))
+	return int32(len(lp.frames) - 1)
 }
 
 func decodeLean(data []byte, sp *SitePolicy) (*Snapshot, error) {
@@ -71,7 +96,7 @@ func decodeLean(data []byte, sp *SitePolicy) (*Snapshot, error) {
 		s.Totals = nil
 		return s, nil
 	}
-	r := newReducer(sp, len(idx))
+	r := newReducer(sp, len(idx)) // for the labels
 	cumIdx := -1
 	for i, t := range lp.types {
 		if t.Type == "alloc_objects" {
@@ -83,12 +108,13 @@ func decodeLean(data []byte, sp *SitePolicy) (*Snapshot, error) {
 		locIDs     []uint64
 		values     []int64
 		vals       = make([]int64, len(idx))
-		stk        Stack
+		ids        []int32
 		negative   bool
 		cumulative int64
 		used       int
 		unsymb     int
 	)
+	ir := newIDReducer(lp, sp, len(idx))
 	for _, sm := range lp.samples {
 		locIDs, values = locIDs[:0], values[:0]
 		type label struct{ key, str int64 }
@@ -186,7 +212,7 @@ func decodeLean(data []byte, sp *SitePolicy) (*Snapshot, error) {
 		if len(values) != len(lp.types) {
 			return nil, errLean // pprof reports this as malformed
 		}
-		stk = stk[:0]
+		ids = ids[:0]
 		for _, id := range locIDs {
 			l := lp.locs[id]
 			if l == nil {
@@ -197,13 +223,10 @@ func decodeLean(data []byte, sp *SitePolicy) (*Snapshot, error) {
 				used++
 				if l.frames == nil {
 					unsymb++
+					l.frames = []int32{lp.frame(Frame{Function: "0x" + strconv.FormatUint(l.addr, 16)})}
 				}
 			}
-			if l.frames == nil {
-				stk = append(stk, Frame{Function: "0x" + strconv.FormatUint(l.addr, 16)})
-			} else {
-				stk = append(stk, l.frames...)
-			}
+			ids = append(ids, l.frames...)
 		}
 		allZero := true
 		for i, j := range idx {
@@ -237,9 +260,9 @@ func decodeLean(data []byte, sp *SitePolicy) (*Snapshot, error) {
 			}
 			r.addLabel(k, v)
 		}
-		r.add(stk, vals, nil)
+		ir.add(ids, vals)
 	}
-	s.Sites, s.Totals = r.finish()
+	s.Sites, s.Totals = ir.finish()
 	s.Labels = r.dominantLabels()
 	if cumIdx >= 0 {
 		s.Cumulative = cumulative
@@ -362,6 +385,7 @@ func leanTables(data []byte) (*leanProfile, error) {
 		lp.funcs[f[1]] = leanFunc{name: norm, file: file}
 	}
 	lp.locs = make(map[uint64]*leanLoc, len(locs))
+	lp.nameID = make(map[string]int32, len(funcs))
 	for _, lb := range locs {
 		l := &leanLoc{}
 		var id uint64
@@ -389,7 +413,7 @@ func leanTables(data []byte) (*leanProfile, error) {
 					}
 					continue // a line without a function: pprof skips it too
 				}
-				l.frames = append(l.frames, Frame{Function: fn.name, File: fn.file, Line: int(int64(lf[2]))})
+				l.frames = append(l.frames, lp.frame(Frame{Function: fn.name, File: fn.file, Line: int(int64(lf[2]))}))
 			case typ == protowire.VarintType:
 				v, n := protowire.ConsumeVarint(b)
 				if n < 0 {
@@ -444,4 +468,174 @@ func varintFields(b []byte) ([8]uint64, error) {
 		b = b[n:]
 	}
 	return f, nil
+}
+
+// idReducer is the reducer of the lean path: stacks are frame ids, keyed by
+// their interned function names, and turned into Stack values only for the
+// heaviest stack of each site. It gives what reducer gives for the same
+// samples (TestLeanMatchesPprof).
+type idReducer struct {
+	lp      *leanProfile
+	policy  *SitePolicy
+	nvals   int
+	sites   map[Site]*idSiteAcc
+	mach    []int8 // per name id: 0 unknown, 1 machinery, 2 not
+	goexit  [2]int32
+	keyBuf  []byte
+	siteBuf Stack
+}
+
+type idSiteAcc struct {
+	values []int64
+	stacks map[string]*idStackAcc
+}
+
+type idStackAcc struct {
+	ids   []int32
+	value int64
+}
+
+func newIDReducer(lp *leanProfile, sp *SitePolicy, nvals int) *idReducer {
+	ir := &idReducer{lp: lp, policy: sp, nvals: nvals, sites: map[Site]*idSiteAcc{}}
+	ir.goexit = [2]int32{-1, -1}
+	if id, ok := lp.nameID["runtime.goexit"]; ok {
+		ir.goexit[0] = id
+	}
+	if id, ok := lp.nameID["runtime.goexit1"]; ok {
+		ir.goexit[1] = id
+	}
+	return ir
+}
+
+func (ir *idReducer) machinery(name int32) bool {
+	for int(name) >= len(ir.mach) {
+		ir.mach = append(ir.mach, 0)
+	}
+	if ir.mach[name] == 0 {
+		ir.mach[name] = 2
+		if ir.policy.IsMachinery(ir.lp.names[name]) {
+			ir.mach[name] = 1
+		}
+	}
+	return ir.mach[name] == 1
+}
+
+// siteIndex mirrors reducer.siteIndex on frame ids.
+func (ir *idReducer) siteIndex(ids []int32) int {
+	lp := ir.lp
+	if ir.policy.Mode != SiteAuto {
+		ir.siteBuf = ir.siteBuf[:0]
+		for _, id := range ids {
+			ir.siteBuf = append(ir.siteBuf, lp.frames[id])
+		}
+		return ir.policy.SiteIndex(ir.siteBuf)
+	}
+	if len(ids) == 0 {
+		return -1
+	}
+	for i, id := range ids {
+		if !ir.machinery(lp.frameName[id]) {
+			return i
+		}
+	}
+	for i := len(ids) - 1; i >= 0; i-- {
+		if !isAddress(lp.names[lp.frameName[ids[i]]]) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (ir *idReducer) add(ids []int32, vals []int64) {
+	lp := ir.lp
+	for n := len(ids); n > 0; n-- { // trimStack: runtime.goexit at the root
+		if nm := lp.frameName[ids[n-1]]; nm != ir.goexit[0] && nm != ir.goexit[1] {
+			break
+		}
+		ids = ids[:n-1]
+	}
+	var site Site
+	switch i := ir.siteIndex(ids); {
+	case len(ids) == 0:
+		site = Site{Function: "(no stack)"}
+	case i < 0:
+		ir.siteBuf = ir.siteBuf[:0]
+		for _, id := range ids {
+			ir.siteBuf = append(ir.siteBuf, lp.frames[id])
+		}
+		site = addressSite(ir.siteBuf)
+	default:
+		f := lp.frames[ids[i]]
+		site = Site{Function: f.Function}
+		if ir.policy.Granularity == ByLine {
+			site.File = NormalizeFile(f.File)
+			site.Line = f.Line
+		}
+	}
+	acc := ir.sites[site]
+	if acc == nil {
+		acc = &idSiteAcc{values: make([]int64, ir.nvals), stacks: map[string]*idStackAcc{}}
+		ir.sites[site] = acc
+	}
+	for i, v := range vals {
+		acc.values[i] += v
+	}
+	buf := ir.keyBuf[:0]
+	for _, id := range ids {
+		nm := lp.frameName[id]
+		buf = append(buf, byte(nm), byte(nm>>8), byte(nm>>16), byte(nm>>24))
+	}
+	ir.keyBuf = buf
+	sa := acc.stacks[string(buf)]
+	if sa == nil {
+		sa = &idStackAcc{ids: append([]int32(nil), ids...)}
+		acc.stacks[string(buf)] = sa
+	}
+	if len(vals) > 0 {
+		sa.value += vals[0]
+	}
+}
+
+func (ir *idReducer) stack(ids []int32) Stack {
+	if len(ids) == 0 {
+		return nil // as reducer keeps an empty stack
+	}
+	out := make(Stack, len(ids))
+	for i, id := range ids {
+		out[i] = ir.lp.frames[id]
+	}
+	return out
+}
+
+// finish returns the sites sorted by Site, and the totals. The heaviest
+// stack wins; ties go to the smaller Stack.Key, as in reducer.finish.
+func (ir *idReducer) finish() ([]SiteValue, []int64) {
+	totals := make([]int64, ir.nvals)
+	out := make([]SiteValue, 0, len(ir.sites))
+	for site, acc := range ir.sites {
+		for i, v := range acc.values {
+			totals[i] += v
+		}
+		var best *idStackAcc
+		var bestStack Stack
+		for _, sa := range acc.stacks {
+			switch {
+			case best == nil || sa.value > best.value:
+				best, bestStack = sa, nil
+			case sa.value == best.value:
+				if bestStack == nil {
+					bestStack = ir.stack(best.ids)
+				}
+				if st := ir.stack(sa.ids); st.Key() < bestStack.Key() {
+					best, bestStack = sa, st
+				}
+			}
+		}
+		if bestStack == nil {
+			bestStack = ir.stack(best.ids)
+		}
+		out = append(out, SiteValue{Site: site, Values: acc.values, Stack: bestStack, StackValue: best.value})
+	}
+	slices.SortFunc(out, func(a, b SiteValue) int { return a.Site.Compare(b.Site) })
+	return out, totals
 }

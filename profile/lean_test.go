@@ -58,6 +58,12 @@ func TestLeanMatchesPprof(t *testing.T) {
 			compared++
 			if !reflect.DeepEqual(lean, full) {
 				t.Errorf("%s: lean and pprof differ:\nlean %+v\npprof %+v", f, summary(lean), summary(full))
+				for i := range min(len(lean.Sites), len(full.Sites)) {
+					if !reflect.DeepEqual(lean.Sites[i], full.Sites[i]) {
+						t.Errorf("first differing site:\nlean %+v\npprof %+v", lean.Sites[i], full.Sites[i])
+						break
+					}
+				}
 			}
 		}
 	}
