@@ -26,6 +26,9 @@ type DecodeOptions struct {
 	// Seed keys the content digest; snapshots compared for identity must
 	// share it. The zero Seed means one seed for the whole process.
 	Seed maphash.Seed
+	// Interner, when set, shares stacks and names among snapshots (Load
+	// sets one).
+	Interner *Interner
 }
 
 // processSeed keys digests when the caller gave no seed; set once at start.
@@ -79,6 +82,7 @@ func Decode(data []byte, name string, opts *DecodeOptions) (*Snapshot, error) {
 		return nil, err
 	}
 	s.Digest = digest
+	opts.Interner.sites(s.Sites)
 	return s, nil
 }
 

@@ -64,6 +64,9 @@ const stdinName = "-"
 // it is listed in Skipped. Load fails only when ctx is done.
 func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error) {
 	res := &Loaded{}
+	if opts.Decode.Interner == nil {
+		opts.Decode.Interner = NewInterner()
+	}
 	files := expand(args, res)
 	res.Files = len(files)
 
