@@ -76,7 +76,7 @@ func Decode(data []byte, name string, opts *DecodeOptions) (*Snapshot, error) {
 	if isText(data) && looksLikeGoroutineDump(data) {
 		s, err = decodeDump(data, name, &opts.Sites)
 	} else {
-		s, err = decodePprof(data, &opts.Sites)
+		s, err = decodePprof(data, &opts.Sites, opts.Interner)
 	}
 	if err != nil {
 		return nil, err
@@ -125,6 +125,7 @@ func decodeDump(data []byte, name string, p *SitePolicy) (*Snapshot, error) {
 		s.Kind, s.Type = KindGoroutineLeak, "goroutineleak"
 	}
 	r := newReducer(p, 1)
+	r.mergeStacks = true // one sample per goroutine
 	one := []int64{1}
 	var maxID int64
 	stats, err := ParseGoroutineDump(bytes.NewReader(data), func(g *Goroutine) error {
@@ -150,9 +151,9 @@ func decodeDump(data []byte, name string, p *SitePolicy) (*Snapshot, error) {
 	return s, nil
 }
 
-func decodePprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
+func decodePprof(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 	if !isText(data) {
-		if s, err := decodeLean(data, sp); err == nil {
+		if s, err := decodeLean(data, sp, in); err == nil {
 			return s, nil
 		}
 	}

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"hash/maphash"
+	"strings"
 	"sync"
 )
 
@@ -14,11 +15,32 @@ type Interner struct {
 	seed   maphash.Seed
 	stacks map[uint64][]Stack
 	names  map[string]string
+	// machinery caches SitePolicy.IsMachinery per function name: its
+	// regexps would otherwise run for every function of every snapshot.
+	machinery map[string]bool
 }
 
 // NewInterner returns an empty interner.
 func NewInterner() *Interner {
-	return &Interner{seed: maphash.MakeSeed(), stacks: map[uint64][]Stack{}, names: map[string]string{}}
+	return &Interner{seed: maphash.MakeSeed(), stacks: map[uint64][]Stack{}, names: map[string]string{}, machinery: map[string]bool{}}
+}
+
+// isMachinery is p.IsMachinery(fn), remembered. All snapshots of one load
+// share one policy.
+func (in *Interner) isMachinery(p *SitePolicy, fn string) bool {
+	if in == nil {
+		return p.IsMachinery(fn)
+	}
+	in.mu.Lock()
+	m, ok := in.machinery[fn]
+	in.mu.Unlock()
+	if !ok {
+		m = p.IsMachinery(fn)
+		in.mu.Lock()
+		in.machinery[strings.Clone(fn)] = m
+		in.mu.Unlock()
+	}
+	return m
 }
 
 // stack returns the shared copy of s (equal function names, files and
@@ -56,7 +78,7 @@ func (in *Interner) stack(s Stack) Stack {
 // name returns the shared copy of a string.
 func (in *Interner) name(s string) string {
 	if in == nil {
-		return s
+		return strings.Clone(s) // s may point into a decode buffer
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -67,6 +89,7 @@ func (in *Interner) nameLocked(s string) string {
 	if c, ok := in.names[s]; ok {
 		return c
 	}
+	s = strings.Clone(s) // s may point into a decode buffer
 	in.names[s] = s
 	return s
 }

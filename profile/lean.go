@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -49,14 +51,54 @@ type leanProfile struct {
 	samples   [][]byte
 	timeNanos int64
 	binary    string
-	funcs     map[uint64]leanFunc
-	locs      map[uint64]*leanLoc
+	funcs     *idTable[leanFunc]
+	locs      *idTable[*leanLoc]
+	in        *Interner
 	// The frame table: every distinct (function, file, line) once, and the
 	// normalised function names, interned.
 	frames    []Frame
 	frameName []int32
 	names     []string
 	nameID    map[string]int32
+}
+
+// unsafeString views b as a string without copying.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// idTable maps protobuf ids to values: a slice when the ids are dense, as
+// every writer we know makes them (1…n), else a map.
+type idTable[T any] struct {
+	dense []T
+	ok    []bool
+	m     map[uint64]T
+}
+
+func newIDTable[T any](n int) *idTable[T] {
+	return &idTable[T]{dense: make([]T, n+1), ok: make([]bool, n+1)}
+}
+
+func (t *idTable[T]) put(id uint64, v T) {
+	if id < uint64(len(t.dense)) {
+		t.dense[id], t.ok[id] = v, true
+		return
+	}
+	if t.m == nil {
+		t.m = map[uint64]T{}
+	}
+	t.m[id] = v
+}
+
+func (t *idTable[T]) get(id uint64) (T, bool) {
+	if id < uint64(len(t.dense)) {
+		return t.dense[id], t.ok[id]
+	}
+	v, ok := t.m[id]
+	return v, ok
 }
 
 // intern returns the id of a normalised function name.
@@ -77,8 +119,8 @@ func (lp *leanProfile) frame(f Frame) int32 {
 	return int32(len(lp.frames) - 1)
 }
 
-func decodeLean(data []byte, sp *SitePolicy) (*Snapshot, error) {
-	lp, err := leanTables(data)
+func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
+	lp, err := leanTables(data, in)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +156,7 @@ func decodeLean(data []byte, sp *SitePolicy) (*Snapshot, error) {
 		used       int
 		unsymb     int
 	)
-	ir := newIDReducer(lp, sp, len(idx))
+	ir := newIDReducer(lp, sp, len(idx), in)
 	for _, sm := range lp.samples {
 		locIDs, values = locIDs[:0], values[:0]
 		type label struct{ key, str int64 }
@@ -214,7 +256,7 @@ func decodeLean(data []byte, sp *SitePolicy) (*Snapshot, error) {
 		}
 		ids = ids[:0]
 		for _, id := range locIDs {
-			l := lp.locs[id]
+			l, _ := lp.locs.get(id)
 			if l == nil {
 				return nil, errLean
 			}
@@ -258,7 +300,7 @@ func decodeLean(data []byte, sp *SitePolicy) (*Snapshot, error) {
 			if !ok1 || !ok2 {
 				return nil, errLean
 			}
-			r.addLabel(k, v)
+			r.addLabel(strings.Clone(k), strings.Clone(v)) // kept beyond the decode
 		}
 		ir.add(ids, vals)
 	}
@@ -285,8 +327,8 @@ func (lp *leanProfile) str(i int64) (string, bool) {
 
 // leanTables reads the top-level fields, then the function, mapping and
 // location tables, which the samples refer to by id.
-func leanTables(data []byte) (*leanProfile, error) {
-	lp := &leanProfile{}
+func leanTables(data []byte, in *Interner) (*leanProfile, error) {
+	lp := &leanProfile{in: in}
 	var types, mappings, locs, funcs [][]byte
 	for b := data; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
@@ -312,7 +354,9 @@ func leanTables(data []byte) (*leanProfile, error) {
 			case 5:
 				funcs = append(funcs, v)
 			case 6:
-				lp.strs = append(lp.strs, string(v))
+				// Zero-copy: these strings point into data and must not
+				// outlive the decode; what is kept is cloned or interned.
+				lp.strs = append(lp.strs, unsafeString(v))
 			}
 			continue
 		}
@@ -344,7 +388,7 @@ func leanTables(data []byte) (*leanProfile, error) {
 		if !ok1 || !ok2 {
 			return nil, errLean
 		}
-		lp.types = append(lp.types, valueType{ty, un})
+		lp.types = append(lp.types, valueType{strings.Clone(ty), strings.Clone(un)})
 	}
 	for _, m := range mappings {
 		f, err := varintFields(m)
@@ -354,14 +398,14 @@ func leanTables(data []byte) (*leanProfile, error) {
 		build, _ := lp.str(int64(f[6]))
 		file, _ := lp.str(int64(f[5]))
 		if build != "" || file != "" {
-			lp.binary = build
+			lp.binary = strings.Clone(build)
 			if lp.binary == "" {
-				lp.binary = file
+				lp.binary = strings.Clone(file)
 			}
 			break
 		}
 	}
-	lp.funcs = make(map[uint64]leanFunc, len(funcs))
+	lp.funcs = newIDTable[leanFunc](len(funcs))
 	names := map[string]string{} // raw → normalised, once per name
 	for _, fb := range funcs {
 		f, err := varintFields(fb)
@@ -379,12 +423,12 @@ func leanTables(data []byte) (*leanProfile, error) {
 		}
 		norm, ok := names[name]
 		if !ok {
-			norm = NormalizeFunction(name)
+			norm = lp.in.name(NormalizeFunction(name))
 			names[name] = norm
 		}
-		lp.funcs[f[1]] = leanFunc{name: norm, file: file}
+		lp.funcs.put(f[1], leanFunc{name: norm, file: lp.in.name(file)})
 	}
-	lp.locs = make(map[uint64]*leanLoc, len(locs))
+	lp.locs = newIDTable[*leanLoc](len(locs))
 	lp.nameID = make(map[string]int32, len(funcs))
 	for _, lb := range locs {
 		l := &leanLoc{}
@@ -406,7 +450,7 @@ func leanTables(data []byte) (*leanProfile, error) {
 				if err != nil {
 					return nil, err
 				}
-				fn, ok := lp.funcs[lf[1]]
+				fn, ok := lp.funcs.get(lf[1])
 				if !ok {
 					if lf[1] != 0 {
 						return nil, errLean
@@ -437,7 +481,7 @@ func leanTables(data []byte) (*leanProfile, error) {
 		if id == 0 {
 			return nil, errLean
 		}
-		lp.locs[id] = l
+		lp.locs.put(id, l)
 	}
 	return lp, nil
 }
@@ -476,27 +520,25 @@ func varintFields(b []byte) ([8]uint64, error) {
 // samples (TestLeanMatchesPprof).
 type idReducer struct {
 	lp      *leanProfile
+	in      *Interner
+	siteAt  []*idSiteAcc // per frame id: the site a stack whose site frame it is belongs to
 	policy  *SitePolicy
 	nvals   int
 	sites   map[Site]*idSiteAcc
 	mach    []int8 // per name id: 0 unknown, 1 machinery, 2 not
 	goexit  [2]int32
-	keyBuf  []byte
 	siteBuf Stack
 }
 
 type idSiteAcc struct {
 	values []int64
-	stacks map[string]*idStackAcc
+	best   []int32 // the heaviest sample's frame ids
+	value  int64   // its value
+	seen   bool
 }
 
-type idStackAcc struct {
-	ids   []int32
-	value int64
-}
-
-func newIDReducer(lp *leanProfile, sp *SitePolicy, nvals int) *idReducer {
-	ir := &idReducer{lp: lp, policy: sp, nvals: nvals, sites: map[Site]*idSiteAcc{}}
+func newIDReducer(lp *leanProfile, sp *SitePolicy, nvals int, in *Interner) *idReducer {
+	ir := &idReducer{lp: lp, in: in, policy: sp, nvals: nvals, sites: map[Site]*idSiteAcc{}}
 	ir.goexit = [2]int32{-1, -1}
 	if id, ok := lp.nameID["runtime.goexit"]; ok {
 		ir.goexit[0] = id
@@ -513,7 +555,7 @@ func (ir *idReducer) machinery(name int32) bool {
 	}
 	if ir.mach[name] == 0 {
 		ir.mach[name] = 2
-		if ir.policy.IsMachinery(ir.lp.names[name]) {
+		if ir.in.isMachinery(ir.policy, ir.lp.names[name]) {
 			ir.mach[name] = 1
 		}
 	}
@@ -554,45 +596,54 @@ func (ir *idReducer) add(ids []int32, vals []int64) {
 		}
 		ids = ids[:n-1]
 	}
-	var site Site
-	switch i := ir.siteIndex(ids); {
-	case len(ids) == 0:
-		site = Site{Function: "(no stack)"}
-	case i < 0:
-		ir.siteBuf = ir.siteBuf[:0]
-		for _, id := range ids {
-			ir.siteBuf = append(ir.siteBuf, lp.frames[id])
+	i := ir.siteIndex(ids)
+	var acc *idSiteAcc
+	if i >= 0 {
+		for int(ids[i]) >= len(ir.siteAt) {
+			ir.siteAt = append(ir.siteAt, nil)
 		}
-		site = addressSite(ir.siteBuf)
-	default:
-		f := lp.frames[ids[i]]
-		site = Site{Function: f.Function}
-		if ir.policy.Granularity == ByLine {
-			site.File = NormalizeFile(f.File)
-			site.Line = f.Line
-		}
+		acc = ir.siteAt[ids[i]]
 	}
-	acc := ir.sites[site]
 	if acc == nil {
-		acc = &idSiteAcc{values: make([]int64, ir.nvals), stacks: map[string]*idStackAcc{}}
-		ir.sites[site] = acc
+		var site Site
+		switch {
+		case len(ids) == 0:
+			site = Site{Function: "(no stack)"}
+		case i < 0:
+			ir.siteBuf = ir.siteBuf[:0]
+			for _, id := range ids {
+				ir.siteBuf = append(ir.siteBuf, lp.frames[id])
+			}
+			site = addressSite(ir.siteBuf)
+		default:
+			f := lp.frames[ids[i]]
+			site = Site{Function: f.Function}
+			if ir.policy.Granularity == ByLine {
+				site.File = NormalizeFile(f.File)
+				site.Line = f.Line
+			}
+		}
+		acc = ir.sites[site]
+		if acc == nil {
+			acc = &idSiteAcc{values: make([]int64, ir.nvals)}
+			ir.sites[site] = acc
+		}
+		if i >= 0 {
+			ir.siteAt[ids[i]] = acc
+		}
 	}
 	for i, v := range vals {
 		acc.values[i] += v
 	}
-	buf := ir.keyBuf[:0]
-	for _, id := range ids {
-		nm := lp.frameName[id]
-		buf = append(buf, byte(nm), byte(nm>>8), byte(nm>>16), byte(nm>>24))
-	}
-	ir.keyBuf = buf
-	sa := acc.stacks[string(buf)]
-	if sa == nil {
-		sa = &idStackAcc{ids: append([]int32(nil), ids...)}
-		acc.stacks[string(buf)] = sa
-	}
+	var v int64
 	if len(vals) > 0 {
-		sa.value += vals[0]
+		v = vals[0]
+	}
+	switch {
+	case !acc.seen || v > acc.value:
+		acc.best, acc.value, acc.seen = append(acc.best[:0], ids...), v, true
+	case v == acc.value && ir.stack(ids).Key() < ir.stack(acc.best).Key():
+		acc.best = append(acc.best[:0], ids...)
 	}
 }
 
@@ -607,8 +658,9 @@ func (ir *idReducer) stack(ids []int32) Stack {
 	return out
 }
 
-// finish returns the sites sorted by Site, and the totals. The heaviest
-// stack wins; ties go to the smaller Stack.Key, as in reducer.finish.
+// finish returns the sites sorted by Site, and the totals. Each site's stack
+// is its heaviest sample's; ties go to the smaller Stack.Key, as in
+// reducer.finish.
 func (ir *idReducer) finish() ([]SiteValue, []int64) {
 	totals := make([]int64, ir.nvals)
 	out := make([]SiteValue, 0, len(ir.sites))
@@ -616,25 +668,7 @@ func (ir *idReducer) finish() ([]SiteValue, []int64) {
 		for i, v := range acc.values {
 			totals[i] += v
 		}
-		var best *idStackAcc
-		var bestStack Stack
-		for _, sa := range acc.stacks {
-			switch {
-			case best == nil || sa.value > best.value:
-				best, bestStack = sa, nil
-			case sa.value == best.value:
-				if bestStack == nil {
-					bestStack = ir.stack(best.ids)
-				}
-				if st := ir.stack(sa.ids); st.Key() < bestStack.Key() {
-					best, bestStack = sa, st
-				}
-			}
-		}
-		if bestStack == nil {
-			bestStack = ir.stack(best.ids)
-		}
-		out = append(out, SiteValue{Site: site, Values: acc.values, Stack: bestStack, StackValue: best.value})
+		out = append(out, SiteValue{Site: site, Values: acc.values, Stack: ir.stack(acc.best), StackValue: acc.value})
 	}
 	slices.SortFunc(out, func(a, b SiteValue) int { return a.Site.Compare(b.Site) })
 	return out, totals

@@ -46,7 +46,7 @@ func TestLeanMatchesPprof(t *testing.T) {
 			continue
 		}
 		for _, p := range []*SitePolicy{&sp, &line} {
-			lean, lerr := decodeLean(data, p)
+			lean, lerr := decodeLean(data, p, nil)
 			if lerr != nil {
 				continue
 			}

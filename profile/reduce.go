@@ -17,11 +17,16 @@ type goroutineSample struct {
 // reducer turns samples into per-site values as they are decoded, so that no
 // full profile has to be kept.
 type reducer struct {
-	policy    *SitePolicy
-	nvals     int
-	sites     map[Site]*siteAcc
-	machinery map[string]bool
-	labels    map[string]map[string]int
+	// mergeStacks sums samples with the same stack (by function names)
+	// before choosing a site's heaviest stack: a goroutine dump has one
+	// sample per goroutine. Profiles, whose samples are already one per
+	// stack, keep the heaviest sample (as the lean decoder does).
+	mergeStacks bool
+	policy      *SitePolicy
+	nvals       int
+	sites       map[Site]*siteAcc
+	machinery   map[string]bool
+	labels      map[string]map[string]int
 }
 
 type siteAcc struct {
@@ -37,6 +42,7 @@ type stackAcc struct {
 	stack     Stack
 	value     int64
 	createdBy string
+	set       bool // value holds a sample's (heaviest-sample mode)
 }
 
 func newReducer(p *SitePolicy, nvals int) *reducer {
@@ -89,15 +95,30 @@ func (r *reducer) add(stk Stack, vals []int64, g *goroutineSample) {
 	for i, v := range vals {
 		acc.values[i] += v
 	}
-	key := stk.Key()
+	key := ""
+	if r.mergeStacks {
+		key = stk.Key()
+	}
 	sa := acc.stacks[key]
 	if sa == nil {
 		// Callers reuse stk: keep a copy.
 		sa = &stackAcc{stack: append(Stack(nil), stk...)}
 		acc.stacks[key] = sa
 	}
-	if len(vals) > 0 {
-		sa.value += vals[0]
+	switch v := int64(0); {
+	case r.mergeStacks:
+		if len(vals) > 0 {
+			sa.value += vals[0]
+		}
+	default:
+		// One slot per site: the heaviest sample so far, ties to the
+		// smaller key.
+		if len(vals) > 0 {
+			v = vals[0]
+		}
+		if !sa.set || v > sa.value || v == sa.value && stk.Key() < sa.stack.Key() {
+			sa.stack, sa.value, sa.set = append(sa.stack[:0], stk...), v, true
+		}
 	}
 	if g != nil {
 		acc.hasG = true

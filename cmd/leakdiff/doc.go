@@ -40,7 +40,7 @@
 //	   83 % of the series' growth.
 //	   no rule in the catalog matches: the statistics found it, the stack below says where to look.
 //	   stack (leaf first, → the site):
-//	   → github.com/leakdiff/leakdiff/testdata/gen/internal/cache.(*Store).Put  cache/cache.go:18
+//	   → github.com/leakdiff/leakdiff/testdata/gen/internal/cache.(*Store).Put  cache/cache.go:16
 //	     main.main  gen/main.go:98
 //	     runtime.main  runtime/proc.go:290
 //
