@@ -82,7 +82,7 @@ func Decode(data []byte, name string, opts *DecodeOptions) (*Snapshot, error) {
 		return nil, err
 	}
 	s.Digest = digest
-	opts.Interner.sites(s.Sites)
+	opts.Interner.sites(s.Sites, s.Format == FormatProto && s.internedNames)
 	return s, nil
 }
 

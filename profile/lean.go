@@ -124,7 +124,7 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Snapshot{Format: FormatProto, Cumulative: -1}
+	s := &Snapshot{Format: FormatProto, Cumulative: -1, internedNames: in != nil}
 	if lp.timeNanos > 0 {
 		s.Time = time.Unix(0, lp.timeNanos).UTC()
 		s.TimeFrom = TimeFromProfileData
@@ -265,7 +265,7 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 				used++
 				if l.frames == nil {
 					unsymb++
-					l.frames = []int32{lp.frame(Frame{Function: "0x" + strconv.FormatUint(l.addr, 16)})}
+					l.frames = []int32{lp.frame(Frame{Function: lp.in.name("0x" + strconv.FormatUint(l.addr, 16))})}
 				}
 			}
 			ids = append(ids, l.frames...)
@@ -423,7 +423,7 @@ func leanTables(data []byte, in *Interner) (*leanProfile, error) {
 		}
 		norm, ok := names[name]
 		if !ok {
-			norm = lp.in.name(NormalizeFunction(name))
+			norm = lp.in.normalize(name)
 			names[name] = norm
 		}
 		lp.funcs.put(f[1], leanFunc{name: norm, file: lp.in.name(file)})

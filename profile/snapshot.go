@@ -48,6 +48,8 @@ type Snapshot struct {
 	// Notes are non-fatal remarks on the file ("negative values: a diff
 	// profile?").
 	Notes []string
+
+	internedNames bool // the decoder took its strings from the Interner
 }
 
 // SiteValue is a site's values in one snapshot.
