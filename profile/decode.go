@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	pprof "github.com/google/pprof/profile"
@@ -30,6 +31,10 @@ type DecodeOptions struct {
 	// sets one).
 	Interner *Interner
 }
+
+// bufPool recycles the buffers snapshots are inflated into: a day of
+// snapshots would otherwise allocate (and collect) gigabytes.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // processSeed keys digests when the caller gave no seed; set once at start.
 var processSeed = maphash.MakeSeed()
@@ -52,7 +57,9 @@ func Decode(data []byte, name string, opts *DecodeOptions) (*Snapshot, error) {
 		maxBytes = DefaultMaxBytes
 	}
 	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
-		raw, err := gunzip(data, maxBytes)
+		buf := bufPool.Get().(*bytes.Buffer)
+		defer bufPool.Put(buf) // nothing decoded keeps a reference into it
+		raw, err := gunzip(buf, data, maxBytes)
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("decompress: truncated gzip stream: %w", err)
 		}
@@ -88,14 +95,14 @@ func Decode(data []byte, name string, opts *DecodeOptions) (*Snapshot, error) {
 
 // gunzip inflates data up to maxBytes, with klauspost/compress, whose
 // decoder is about twice as fast as the standard library's on profiles.
-func gunzip(data []byte, maxBytes int64) ([]byte, error) {
+func gunzip(buf *bytes.Buffer, data []byte, maxBytes int64) ([]byte, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
+	buf.Reset()
 	buf.Grow(min(len(data)*4, int(min(maxBytes, 256<<20))))
-	n, err := io.Copy(&buf, io.LimitReader(zr, maxBytes+1))
+	n, err := io.Copy(buf, io.LimitReader(zr, maxBytes+1))
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 // thousands of 60-frame stacks. Safe for concurrent use.
 type Interner struct {
 	mu     sync.Mutex
-	seed   maphash.Seed
+	salt   uint64
 	stacks map[uint64][]Stack
 	names  map[string]string
 	// normalized caches NormalizeFunction of raw names, interned.
@@ -25,7 +25,7 @@ type Interner struct {
 
 // NewInterner returns an empty interner.
 func NewInterner() *Interner {
-	return &Interner{seed: maphash.MakeSeed(), stacks: map[uint64][]Stack{}, names: map[string]string{}, machinery: map[string]bool{}, normalized: map[string]string{}}
+	return &Interner{salt: new(maphash.Hash).Sum64(), stacks: map[uint64][]Stack{}, names: map[string]string{}, machinery: map[string]bool{}, normalized: map[string]string{}}
 }
 
 // isMachinery is p.IsMachinery(fn), remembered. All snapshots of one load
@@ -52,27 +52,7 @@ func (in *Interner) stack(s Stack) Stack {
 	if in == nil || len(s) == 0 {
 		return s
 	}
-	// Names in stacks are interned already (the decoders intern them), so
-	// a string's data pointer and length stand for its bytes: hashing
-	// three words per frame instead of two strings.
-	var h maphash.Hash
-	h.SetSeed(in.seed)
-	var buf [40]byte
-	ptr := func(s string) uint64 {
-		if s == "" {
-			return 0 // empty strings may point anywhere
-		}
-		return uint64(uintptr(unsafe.Pointer(unsafe.StringData(s))))
-	}
-	for _, f := range s {
-		putWord(buf[0:8], ptr(f.Function))
-		putWord(buf[8:16], uint64(len(f.Function)))
-		putWord(buf[16:24], ptr(f.File))
-		putWord(buf[24:32], uint64(len(f.File)))
-		putWord(buf[32:40], uint64(f.Line))
-		h.Write(buf[:])
-	}
-	k := h.Sum64()
+	k := in.hash(len(s), func(i int) *Frame { return &s[i] })
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	for _, c := range in.stacks[k] {
@@ -84,10 +64,59 @@ func (in *Interner) stack(s Stack) Stack {
 	return s
 }
 
-func putWord(b []byte, v uint64) {
-	for i := range 8 {
-		b[i] = byte(v >> (8 * i))
+// stackOf returns the shared stack of n frames given by frame(i), building
+// it only when it is new: most stacks of a snapshot were seen before.
+func (in *Interner) stackOf(n int, frame func(i int) *Frame) Stack {
+	k := in.hash(n, frame)
+	in.mu.Lock()
+	for _, c := range in.stacks[k] {
+		if len(c) == n && func() bool {
+			for i := range c {
+				if c[i] != *frame(i) {
+					return false
+				}
+			}
+			return true
+		}() {
+			in.mu.Unlock()
+			return c
+		}
 	}
+	in.mu.Unlock()
+	s := make(Stack, n)
+	for i := range s {
+		s[i] = *frame(i)
+	}
+	return in.stack(s)
+}
+
+// hash hashes frames by their strings' pointers and lengths and their line:
+// names in stacks are interned (the decoders intern them), so equal strings
+// share their data.
+func (in *Interner) hash(n int, frame func(i int) *Frame) uint64 {
+	ptr := func(s string) uint64 {
+		if s == "" {
+			return 0 // empty strings may point anywhere
+		}
+		return uint64(uintptr(unsafe.Pointer(unsafe.StringData(s))))
+	}
+	// A multiply-xor mix of five words per frame; collisions are resolved
+	// by comparing the frames.
+	h := in.salt
+	mix := func(v uint64) {
+		h ^= v
+		h *= 0x9e3779b97f4a7c15
+		h ^= h >> 29
+	}
+	for i := range n {
+		f := frame(i)
+		mix(ptr(f.Function))
+		mix(uint64(len(f.Function)))
+		mix(ptr(f.File))
+		mix(uint64(len(f.File)))
+		mix(uint64(f.Line))
+	}
+	return h
 }
 
 // name returns the shared copy of a string.

@@ -651,6 +651,9 @@ func (ir *idReducer) stack(ids []int32) Stack {
 	if len(ids) == 0 {
 		return nil // as reducer keeps an empty stack
 	}
+	if ir.in != nil {
+		return ir.in.stackOf(len(ids), func(i int) *Frame { return &ir.lp.frames[ids[i]] })
+	}
 	out := make(Stack, len(ids))
 	for i, id := range ids {
 		out[i] = ir.lp.frames[id]

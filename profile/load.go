@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -174,11 +175,21 @@ func loadFile(path string, o *DecodeOptions) (*Snapshot, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := readLimited(f, maxInput(o))
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(buf) // Decode keeps no reference into the file's bytes
+	buf.Reset()
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 && fi.Size() <= maxInput(o) {
+		buf.Grow(int(fi.Size()) + 512)
+	}
+	limit := maxInput(o)
+	n, err := buf.ReadFrom(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read: %w", err)
 	}
-	return Decode(data, path, o)
+	if n > limit {
+		return nil, fmt.Errorf("read: larger than the limit of %d bytes", limit)
+	}
+	return Decode(buf.Bytes(), path, o)
 }
 
 // expand turns arguments into a list of files, recording the arguments that
