@@ -89,7 +89,9 @@ func Decode(data []byte, name string, opts *DecodeOptions) (*Snapshot, error) {
 		return nil, err
 	}
 	s.Digest = digest
-	opts.Interner.sites(s.Sites, s.Format == FormatProto && s.internedNames)
+	if !s.internedNames { // the lean decoder's sites and stacks are interned already
+		opts.Interner.sites(s.Sites)
+	}
 	return s, nil
 }
 

@@ -150,22 +150,18 @@ func equalStacks(a, b Stack) bool {
 	return true
 }
 
-// sites shares the stacks and site names of sites. namesInterned says
-// whether the frames' strings come from the interner already (the lean
-// decoder's do); others are interned here first.
-func (in *Interner) sites(sv []SiteValue, namesInterned bool) {
+// sites shares the names, stacks and site names of sites.
+func (in *Interner) sites(sv []SiteValue) {
 	if in == nil {
 		return
 	}
 	for i := range sv {
-		if !namesInterned {
-			in.mu.Lock()
-			for j := range sv[i].Stack {
-				f := &sv[i].Stack[j]
-				f.Function, f.File = in.nameLocked(f.Function), in.nameLocked(f.File)
-			}
-			in.mu.Unlock()
+		in.mu.Lock()
+		for j := range sv[i].Stack {
+			f := &sv[i].Stack[j]
+			f.Function, f.File = in.nameLocked(f.Function), in.nameLocked(f.File)
 		}
+		in.mu.Unlock()
 		sv[i].Stack = in.stack(sv[i].Stack)
 		sv[i].Site.Function = in.name(sv[i].Site.Function)
 		sv[i].Site.File = in.name(sv[i].Site.File)

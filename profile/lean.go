@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -36,6 +37,7 @@ var errLean = errors.New("lean decoder: unsupported input")
 
 type leanFunc struct {
 	name, file string // normalised name, file as recorded
+	nameID     int32  // interned id of name in this decode
 }
 
 type leanLoc struct {
@@ -60,6 +62,21 @@ type leanProfile struct {
 	frameName []int32
 	names     []string
 	nameID    map[string]int32
+
+	// Scratch kept between decodes (leanPool).
+	rawTypes, rawMappings, rawLocs, rawFuncs [][]byte
+}
+
+// leanPool recycles decode tables: a day of large snapshots would otherwise
+// allocate and collect gigabytes of them.
+var leanPool = sync.Pool{New: func() any { return &leanProfile{} }}
+
+func (lp *leanProfile) reset(in *Interner) {
+	lp.in = in
+	lp.strs, lp.types, lp.samples = lp.strs[:0], lp.types[:0], lp.samples[:0]
+	lp.timeNanos, lp.binary = 0, ""
+	lp.frames, lp.frameName, lp.names = lp.frames[:0], lp.frameName[:0], lp.names[:0]
+	lp.funcs, lp.locs, lp.nameID = nil, nil, nil
 }
 
 // unsafeString views b as a string without copying.
@@ -112,15 +129,22 @@ func (lp *leanProfile) intern(name string) int32 {
 	return id
 }
 
-// frame returns the id of a frame, adding it to the table.
-func (lp *leanProfile) frame(f Frame) int32 {
+// frame returns the id of a frame, adding it to the table; nameID is the
+// interned id of f.Function, or -1 to look it up.
+func (lp *leanProfile) frame(f Frame, nameID int32) int32 {
+	if nameID < 0 {
+		nameID = lp.intern(f.Function)
+	}
 	lp.frames = append(lp.frames, f)
-	lp.frameName = append(lp.frameName, lp.intern(f.Function))
+	lp.frameName = append(lp.frameName, nameID)
 	return int32(len(lp.frames) - 1)
 }
 
 func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 	lp, err := leanTables(data, in)
+	if lp != nil {
+		defer leanPool.Put(lp) // nothing returned refers to its tables
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +289,7 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 				used++
 				if l.frames == nil {
 					unsymb++
-					l.frames = []int32{lp.frame(Frame{Function: lp.in.name("0x" + strconv.FormatUint(l.addr, 16))})}
+					l.frames = []int32{lp.frame(Frame{Function: lp.in.name("0x" + strconv.FormatUint(l.addr, 16))}, -1)}
 				}
 			}
 			ids = append(ids, l.frames...)
@@ -328,8 +352,10 @@ func (lp *leanProfile) str(i int64) (string, bool) {
 // leanTables reads the top-level fields, then the function, mapping and
 // location tables, which the samples refer to by id.
 func leanTables(data []byte, in *Interner) (*leanProfile, error) {
-	lp := &leanProfile{in: in}
-	var types, mappings, locs, funcs [][]byte
+	lp := leanPool.Get().(*leanProfile)
+	lp.reset(in)
+	types, mappings, locs, funcs := lp.rawTypes[:0], lp.rawMappings[:0], lp.rawLocs[:0], lp.rawFuncs[:0]
+	defer func() { lp.rawTypes, lp.rawMappings, lp.rawLocs, lp.rawFuncs = types, mappings, locs, funcs }()
 	for b := data; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
@@ -406,6 +432,7 @@ func leanTables(data []byte, in *Interner) (*leanProfile, error) {
 		}
 	}
 	lp.funcs = newIDTable[leanFunc](len(funcs))
+	lp.nameID = make(map[string]int32, len(funcs))
 	names := map[string]string{} // raw → normalised, once per name
 	for _, fb := range funcs {
 		f, err := varintFields(fb)
@@ -426,10 +453,9 @@ func leanTables(data []byte, in *Interner) (*leanProfile, error) {
 			norm = lp.in.normalize(name)
 			names[name] = norm
 		}
-		lp.funcs.put(f[1], leanFunc{name: norm, file: lp.in.name(file)})
+		lp.funcs.put(f[1], leanFunc{name: norm, file: lp.in.name(file), nameID: lp.intern(norm)})
 	}
 	lp.locs = newIDTable[*leanLoc](len(locs))
-	lp.nameID = make(map[string]int32, len(funcs))
 	for _, lb := range locs {
 		l := &leanLoc{}
 		var id uint64
@@ -457,7 +483,7 @@ func leanTables(data []byte, in *Interner) (*leanProfile, error) {
 					}
 					continue // a line without a function: pprof skips it too
 				}
-				l.frames = append(l.frames, lp.frame(Frame{Function: fn.name, File: fn.file, Line: int(int64(lf[2]))}))
+				l.frames = append(l.frames, lp.frame(Frame{Function: fn.name, File: fn.file, Line: int(int64(lf[2]))}, fn.nameID))
 			case typ == protowire.VarintType:
 				v, n := protowire.ConsumeVarint(b)
 				if n < 0 {
