@@ -2,7 +2,6 @@ package profile
 
 import (
 	"hash/maphash"
-	"slices"
 	"strings"
 	"sync"
 	"unsafe"
@@ -17,8 +16,6 @@ type Interner struct {
 	salt   uint64
 	stacks map[uint64][]Stack
 	names  map[string]string
-	// byAddr finds a stack by its binary and location addresses.
-	byAddr map[uint64][]addrStack
 	// normalized caches NormalizeFunction of raw names, interned.
 	normalized map[string]string
 	// machinery caches SitePolicy.IsMachinery per function name: its
@@ -28,7 +25,7 @@ type Interner struct {
 
 // NewInterner returns an empty interner.
 func NewInterner() *Interner {
-	return &Interner{salt: new(maphash.Hash).Sum64(), stacks: map[uint64][]Stack{}, names: map[string]string{}, machinery: map[string]bool{}, normalized: map[string]string{}, byAddr: map[uint64][]addrStack{}}
+	return &Interner{salt: new(maphash.Hash).Sum64(), stacks: map[uint64][]Stack{}, names: map[string]string{}, machinery: map[string]bool{}, normalized: map[string]string{}}
 }
 
 // isMachinery is p.IsMachinery(fn), remembered. All snapshots of one load
@@ -186,42 +183,3 @@ func (in *Interner) normalize(raw string) string {
 	return n
 }
 
-type addrStack struct {
-	binary string
-	addrs  []uint64
-	stack  Stack
-}
-
-func (in *Interner) addrHash(binary string, addrs []uint64) uint64 {
-	h := in.salt ^ uint64(len(binary))
-	for i := 0; i < len(binary); i++ {
-		h = (h ^ uint64(binary[i])) * 0x100000001b3
-	}
-	for _, a := range addrs {
-		h ^= a
-		h *= 0x9e3779b97f4a7c15
-		h ^= h >> 29
-	}
-	return h
-}
-
-// byAddress returns the stack remembered for these addresses of this
-// binary.
-func (in *Interner) byAddress(binary string, addrs []uint64) (Stack, bool) {
-	k := in.addrHash(binary, addrs)
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	for _, c := range in.byAddr[k] {
-		if c.binary == binary && slices.Equal(c.addrs, addrs) {
-			return c.stack, true
-		}
-	}
-	return nil, false
-}
-
-func (in *Interner) rememberAddress(binary string, addrs []uint64, st Stack) {
-	k := in.addrHash(binary, addrs)
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.byAddr[k] = append(in.byAddr[k], addrStack{in.nameLocked(binary), slices.Clone(addrs), st})
-}

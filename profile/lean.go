@@ -327,7 +327,7 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 			}
 			r.addLabel(strings.Clone(k), strings.Clone(v)) // kept beyond the decode
 		}
-		ir.add(ids, locIDs, vals)
+		ir.add(ids, vals)
 	}
 	s.Sites, s.Totals = ir.finish()
 	s.Labels = r.dominantLabels()
@@ -556,13 +556,11 @@ type idReducer struct {
 	mach    []int8 // per name id: 0 unknown, 1 machinery, 2 not
 	goexit  [2]int32
 	siteBuf Stack
-	addrBuf []uint64
 }
 
 type idSiteAcc struct {
 	values []int64
-	best   []int32  // the heaviest sample's frame ids
-	locs   []uint64 // and its location ids
+	best   []int32 // the heaviest sample's frame ids
 	value  int64    // its value
 	seen   bool
 }
@@ -618,7 +616,7 @@ func (ir *idReducer) siteIndex(ids []int32) int {
 	return -1
 }
 
-func (ir *idReducer) add(ids []int32, locIDs []uint64, vals []int64) {
+func (ir *idReducer) add(ids []int32, vals []int64) {
 	lp := ir.lp
 	for n := len(ids); n > 0; n-- { // trimStack: runtime.goexit at the root
 		if nm := lp.frameName[ids[n-1]]; nm != ir.goexit[0] && nm != ir.goexit[1] {
@@ -672,32 +670,9 @@ func (ir *idReducer) add(ids []int32, locIDs []uint64, vals []int64) {
 	switch {
 	case !acc.seen || v > acc.value:
 		acc.best, acc.value, acc.seen = append(acc.best[:0], ids...), v, true
-		acc.locs = append(acc.locs[:0], locIDs...)
 	case v == acc.value && ir.stack(ids).Key() < ir.stack(acc.best).Key():
 		acc.best = append(acc.best[:0], ids...)
-		acc.locs = append(acc.locs[:0], locIDs...)
 	}
-}
-
-// stackAt returns the stack of a site's heaviest sample. Within one binary
-// the same addresses give the same frames, so the interner finds a stack it
-// has seen by its addresses, cheaper than by its frames.
-func (ir *idReducer) stackAt(acc *idSiteAcc) Stack {
-	if ir.in == nil || len(acc.best) == 0 || ir.lp.buildID == "" {
-		return ir.stack(acc.best)
-	}
-	addrs := ir.addrBuf[:0]
-	for _, id := range acc.locs {
-		l, _ := ir.lp.locs.get(id)
-		addrs = append(addrs, l.addr)
-	}
-	ir.addrBuf = addrs
-	if st, ok := ir.in.byAddress(ir.lp.buildID, addrs); ok && len(st) == len(acc.best) {
-		return st
-	}
-	st := ir.stack(acc.best)
-	ir.in.rememberAddress(ir.lp.buildID, addrs, st)
-	return st
 }
 
 func (ir *idReducer) stack(ids []int32) Stack {
@@ -724,7 +699,7 @@ func (ir *idReducer) finish() ([]SiteValue, []int64) {
 		for i, v := range acc.values {
 			totals[i] += v
 		}
-		out = append(out, SiteValue{Site: site, Values: acc.values, Stack: ir.stackAt(acc), StackValue: acc.value})
+		out = append(out, SiteValue{Site: site, Values: acc.values, Stack: ir.stack(acc.best), StackValue: acc.value})
 	}
 	slices.SortFunc(out, func(a, b SiteValue) int { return a.Site.Compare(b.Site) })
 	return out, totals
