@@ -182,4 +182,3 @@ func (in *Interner) normalize(raw string) string {
 	in.normalized[strings.Clone(raw)] = n
 	return n
 }
-

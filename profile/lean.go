@@ -561,7 +561,7 @@ type idReducer struct {
 type idSiteAcc struct {
 	values []int64
 	best   []int32 // the heaviest sample's frame ids
-	value  int64    // its value
+	value  int64   // its value
 	seen   bool
 }
 
