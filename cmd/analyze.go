@@ -39,6 +39,7 @@ type AnalyzeOptions struct {
 	Format       string
 	Output       string
 	FailOn       string
+	Jobs         int
 	Strict       bool
 	Quiet        bool
 }
@@ -110,6 +111,7 @@ Files that cannot be read are listed with the reason and the rest is analysed;
 	f.StringVar(&opts.FailOn, "fail-on", "", "exit 1 when a finding is of this `severity` or worse (info, low, medium, high, critical): a CI gate")
 	f.StringArrayVar(&opts.Rules, "rules", nil, "also load rules from this YAML `file`; a rule with a built-in id replaces it (repeatable)")
 	f.BoolVar(&opts.NoBuiltin, "no-builtin-rules", false, "leave out the built-in rule catalog")
+	f.IntVarP(&opts.Jobs, "jobs", "j", 0, "decode `n` files at a time (default: one per core); the result does not depend on it")
 	f.BoolVar(&opts.Strict, "strict", false, "exit 2 if any input is skipped")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress and no warnings on stderr")
 	_ = c.RegisterFlagCompletionFunc("granularity", cobra.FixedCompletions([]string{"function", "line"}, cobra.ShellCompDirectiveNoFileComp))
@@ -184,6 +186,10 @@ func (o *AnalyzeOptions) loadOptions() (profile.LoadOptions, error) {
 			return lo, usageErrorf("--fail-on must be one of info, low, medium, high, critical (got %q)", o.FailOn)
 		}
 	}
+	if o.Jobs < 0 {
+		return lo, usageErrorf("--jobs must be 0 (one per core) or more (got %d)", o.Jobs)
+	}
+	lo.Workers = o.Jobs
 	lo.Decode.Sites = sp
 	lo.Decode.MaxBytes = n
 	lo.Source = o.Source
