@@ -40,10 +40,14 @@ type leanFunc struct {
 	nameID     int32  // interned id of name in this decode
 }
 
+// leanLoc is one location: its frame ids are locFrames[start:start+n],
+// innermost inlined frame first; n is 0 when it is unsymbolized. Locations
+// are values in one pooled slice and their frames share one pooled arena:
+// a large heap profile has tens of thousands of them.
 type leanLoc struct {
-	frames []int32 // frame ids, innermost inlined frame first; nil when unsymbolized
-	addr   uint64
-	used   bool
+	start, n int32
+	addr     uint64
+	used     bool
 }
 
 // leanProfile holds one decoded protobuf's tables.
@@ -55,7 +59,9 @@ type leanProfile struct {
 	binary    string
 	buildID   string
 	funcs     *idTable[leanFunc]
-	locs      *idTable[*leanLoc]
+	locs      *idTable[int32] // id → index in locArr
+	locArr    []leanLoc
+	locFrames []int32
 	in        *Interner
 	// The frame table: every distinct (function, file, line) once, and the
 	// normalised function names, interned.
@@ -77,6 +83,7 @@ func (lp *leanProfile) reset(in *Interner) {
 	lp.strs, lp.types, lp.samples = lp.strs[:0], lp.types[:0], lp.samples[:0]
 	lp.timeNanos, lp.binary, lp.buildID = 0, "", ""
 	lp.frames, lp.frameName, lp.names = lp.frames[:0], lp.frameName[:0], lp.names[:0]
+	lp.locArr, lp.locFrames = lp.locArr[:0], lp.locFrames[:0]
 	lp.funcs, lp.locs, lp.nameID = nil, nil, nil
 }
 
@@ -281,19 +288,21 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 		}
 		ids = ids[:0]
 		for _, id := range locIDs {
-			l, _ := lp.locs.get(id)
-			if l == nil {
+			li, ok := lp.locs.get(id)
+			if !ok {
 				return nil, errLean
 			}
+			l := &lp.locArr[li]
 			if !l.used {
 				l.used = true
 				used++
-				if l.frames == nil {
+				if l.n == 0 {
 					unsymb++
-					l.frames = []int32{lp.frame(Frame{Function: lp.in.name("0x" + strconv.FormatUint(l.addr, 16))}, -1)}
+					l.start, l.n = int32(len(lp.locFrames)), 1
+					lp.locFrames = append(lp.locFrames, lp.frame(Frame{Function: lp.in.name("0x" + strconv.FormatUint(l.addr, 16))}, -1))
 				}
 			}
-			ids = append(ids, l.frames...)
+			ids = append(ids, lp.locFrames[l.start:l.start+l.n]...)
 		}
 		allZero := true
 		for i, j := range idx {
@@ -457,9 +466,9 @@ func leanTables(data []byte, in *Interner) (*leanProfile, error) {
 		}
 		lp.funcs.put(f[1], leanFunc{name: norm, file: lp.in.name(file), nameID: lp.intern(norm)})
 	}
-	lp.locs = newIDTable[*leanLoc](len(locs))
+	lp.locs = newIDTable[int32](len(locs))
 	for _, lb := range locs {
-		l := &leanLoc{}
+		l := leanLoc{start: int32(len(lp.locFrames))}
 		var id uint64
 		for b := lb; len(b) > 0; {
 			num, typ, n := protowire.ConsumeTag(b)
@@ -485,7 +494,8 @@ func leanTables(data []byte, in *Interner) (*leanProfile, error) {
 					}
 					continue // a line without a function: pprof skips it too
 				}
-				l.frames = append(l.frames, lp.frame(Frame{Function: fn.name, File: fn.file, Line: int(int64(lf[2]))}, fn.nameID))
+				lp.locFrames = append(lp.locFrames, lp.frame(Frame{Function: fn.name, File: fn.file, Line: int(int64(lf[2]))}, fn.nameID))
+				l.n++
 			case typ == protowire.VarintType:
 				v, n := protowire.ConsumeVarint(b)
 				if n < 0 {
@@ -509,7 +519,11 @@ func leanTables(data []byte, in *Interner) (*leanProfile, error) {
 		if id == 0 {
 			return nil, errLean
 		}
-		lp.locs.put(id, l)
+		if l.n == 0 {
+			l.start = 0
+		}
+		lp.locs.put(id, int32(len(lp.locArr)))
+		lp.locArr = append(lp.locArr, l)
 	}
 	return lp, nil
 }
