@@ -302,7 +302,11 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 					lp.locFrames = append(lp.locFrames, lp.frame(Frame{Function: lp.in.name("0x" + strconv.FormatUint(l.addr, 16))}, -1))
 				}
 			}
-			ids = append(ids, lp.locFrames[l.start:l.start+l.n]...)
+			if l.n == 1 { // most locations: no inlined frames; skips a memmove call
+				ids = append(ids, lp.locFrames[l.start])
+			} else {
+				ids = append(ids, lp.locFrames[l.start:l.start+l.n]...)
+			}
 		}
 		allZero := true
 		for i, j := range idx {
