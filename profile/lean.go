@@ -200,48 +200,16 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 			}
 			sm = sm[n:]
 			switch {
-			case num == 1 && typ == protowire.BytesType:
-				b, n := protowire.ConsumeBytes(sm)
-				if n < 0 {
+			case num == 1 && (typ == protowire.BytesType || typ == protowire.VarintType):
+				if locIDs, n = appendVarints(locIDs, sm, typ); n < 0 {
 					return nil, errLean
 				}
 				sm = sm[n:]
-				for len(b) > 0 {
-					v, m := varint(b)
-					if m < 0 {
-						return nil, errLean
-					}
-					locIDs = append(locIDs, v)
-					b = b[m:]
-				}
-			case num == 1 && typ == protowire.VarintType:
-				v, n := protowire.ConsumeVarint(sm)
-				if n < 0 {
+			case num == 2 && (typ == protowire.BytesType || typ == protowire.VarintType):
+				if values, n = appendVarints(values, sm, typ); n < 0 {
 					return nil, errLean
 				}
 				sm = sm[n:]
-				locIDs = append(locIDs, v)
-			case num == 2 && typ == protowire.BytesType:
-				b, n := protowire.ConsumeBytes(sm)
-				if n < 0 {
-					return nil, errLean
-				}
-				sm = sm[n:]
-				for len(b) > 0 {
-					v, m := varint(b)
-					if m < 0 {
-						return nil, errLean
-					}
-					values = append(values, int64(v))
-					b = b[m:]
-				}
-			case num == 2 && typ == protowire.VarintType:
-				v, n := protowire.ConsumeVarint(sm)
-				if n < 0 {
-					return nil, errLean
-				}
-				sm = sm[n:]
-				values = append(values, int64(v))
 			case num == 3 && typ == protowire.BytesType:
 				b, n := protowire.ConsumeBytes(sm)
 				if n < 0 {
@@ -530,6 +498,32 @@ func leanTables(data []byte, in *Interner) (*leanProfile, error) {
 		lp.locArr = append(lp.locArr, l)
 	}
 	return lp, nil
+}
+
+// appendVarints appends the values of a repeated varint field, packed
+// (typ BytesType) or not, to dst; n is how many bytes of b it used, negative
+// when they are malformed.
+func appendVarints[T uint64 | int64](dst []T, b []byte, typ protowire.Type) ([]T, int) {
+	if typ == protowire.VarintType {
+		v, n := protowire.ConsumeVarint(b)
+		if n < 0 {
+			return dst, n
+		}
+		return append(dst, T(v)), n
+	}
+	p, n := protowire.ConsumeBytes(b)
+	if n < 0 {
+		return dst, n
+	}
+	for len(p) > 0 {
+		v, m := varint(p)
+		if m < 0 {
+			return dst, m
+		}
+		dst = append(dst, T(v))
+		p = p[m:]
+	}
+	return dst, n
 }
 
 // varintFields reads a message of varint fields numbered 1 to 7 (ValueType,
