@@ -3,6 +3,9 @@ package profile
 import (
 	"os"
 	"testing"
+	"time"
+
+	"github.com/leakdiff/leakdiff/internal/bigseries"
 )
 
 // benchFiles are real heap and goroutine profiles of different sizes.
@@ -28,5 +31,37 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkDecodeSeries decodes a small series of large generated heap and
+// goroutine snapshots (internal/bigseries, as scripts/bench uses) with one
+// Interner per op, as one Load does.
+func BenchmarkDecodeSeries(b *testing.B) {
+	res, err := bigseries.Generate(bigseries.Config{
+		Out: b.TempDir(), Source: "api", Snapshots: 4, Seed: 1,
+		Stacks: 20000, GoroutineStacks: 2000, Interval: time.Minute,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var data [][]byte
+	var size int64
+	for _, f := range res.Files {
+		d, err := os.ReadFile(f.Path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, size = append(data, d), size+int64(len(d))
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		opts := &DecodeOptions{Sites: DefaultSitePolicy(), Interner: NewInterner()}
+		for i, d := range data {
+			if _, err := Decode(d, res.Files[i].Path, opts); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }
