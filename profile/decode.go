@@ -259,6 +259,11 @@ func decodeWithPprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
 	}
 	vals := make([]int64, len(idx))
 	negative := false
+	// The note on unsymbolized locations counts the whole location table,
+	// as the lean decoder does.
+	for _, l := range p.Location {
+		locFrames(l)
+	}
 	var cumulative int64
 	cumIdx := sampleIndex(p, "alloc_objects")
 	var stk Stack

@@ -12,38 +12,72 @@ import (
 // 240 heap snapshots of a large service would each hold their own copy of
 // thousands of 60-frame stacks. Safe for concurrent use.
 type Interner struct {
-	mu     sync.Mutex
-	salt   uint64
-	stacks map[uint64][]Stack
-	names  map[string]string
-	// normalized caches NormalizeFunction of raw names, interned.
-	normalized map[string]string
-	// machinery caches SitePolicy.IsMachinery per function name: its
-	// regexps would otherwise run for every function of every snapshot.
-	machinery map[string]bool
+	mu    sync.Mutex
+	salt  uint64
+	names map[string]string
+	// Stacks, by hash, in shards with their own locks: every decoder
+	// looks up each of its sites' stacks.
+	shards [64]struct {
+		mu     sync.Mutex
+		stacks map[uint64][]Stack
+	}
+	// fns holds, per raw function name, what the lean decoder needs of it:
+	// one map lookup per function of every function table.
+	fns    map[string]*fnName
+	normID map[string]int32
+}
+
+// fnName is a raw function name's normalised, interned form, its id (one
+// per normalised name, shared by the load) and what the site rules say of
+// it.
+type fnName struct {
+	norm  string
+	id    int32
+	flags uint8
+	file  string // the file last seen with it, interned
+}
+
+const (
+	fnKnown     uint8 = 1 << iota // set in per-decode tables
+	fnMachinery                   // SitePolicy.IsMachinery
+	fnGoexit                      // runtime.goexit at the root of goroutines
+	fnAddress                     // an unsymbolized address
+)
+
+// function returns the entry of a raw function name, and file interned.
+// One Interner serves one load, so one policy.
+func (in *Interner) function(raw, file string, p *SitePolicy) (*fnName, string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	e := in.fns[raw]
+	if e == nil {
+		norm := in.nameLocked(NormalizeFunction(raw))
+		id, ok := in.normID[norm]
+		if !ok {
+			id = int32(len(in.normID))
+			in.normID[norm] = id
+		}
+		e = &fnName{norm: norm, id: id, flags: fnKnown}
+		if p.IsMachinery(norm) {
+			e.flags |= fnMachinery
+		}
+		if norm == "runtime.goexit" || norm == "runtime.goexit1" {
+			e.flags |= fnGoexit
+		}
+		if isAddress(norm) {
+			e.flags |= fnAddress
+		}
+		in.fns[strings.Clone(raw)] = e
+	}
+	if e.file != file {
+		e.file = in.nameLocked(file)
+	}
+	return e, e.file
 }
 
 // NewInterner returns an empty interner.
 func NewInterner() *Interner {
-	return &Interner{salt: new(maphash.Hash).Sum64(), stacks: map[uint64][]Stack{}, names: map[string]string{}, machinery: map[string]bool{}, normalized: map[string]string{}}
-}
-
-// isMachinery is p.IsMachinery(fn), remembered. All snapshots of one load
-// share one policy.
-func (in *Interner) isMachinery(p *SitePolicy, fn string) bool {
-	if in == nil {
-		return p.IsMachinery(fn)
-	}
-	in.mu.Lock()
-	m, ok := in.machinery[fn]
-	in.mu.Unlock()
-	if !ok {
-		m = p.IsMachinery(fn)
-		in.mu.Lock()
-		in.machinery[strings.Clone(fn)] = m
-		in.mu.Unlock()
-	}
-	return m
+	return &Interner{salt: new(maphash.Hash).Sum64(), names: map[string]string{}, fns: map[string]*fnName{}, normID: map[string]int32{}}
 }
 
 // stack returns the shared copy of s (equal function names, files and
@@ -52,71 +86,85 @@ func (in *Interner) stack(s Stack) Stack {
 	if in == nil || len(s) == 0 {
 		return s
 	}
-	k := in.hash(len(s), func(i int) *Frame { return &s[i] })
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	for _, c := range in.stacks[k] {
-		if equalStacks(c, s) {
-			return c
-		}
+	h := in.salt
+	for i := range s {
+		h = mixHash(h, frameHash(&s[i]))
 	}
-	in.stacks[k] = append(in.stacks[k], s)
-	return s
+	return in.stackOf(h, len(s), func(i int) *Frame { return &s[i] }, s)
 }
 
-// stackOf returns the shared stack of n frames given by frame(i), building
-// it only when it is new: most stacks of a snapshot were seen before.
-func (in *Interner) stackOf(n int, frame func(i int) *Frame) Stack {
-	k := in.hash(n, frame)
-	in.mu.Lock()
-	for _, c := range in.stacks[k] {
+// stackOf returns the shared stack of n frames given by frame(i), whose
+// hash is h (mixHash of frameHash over the frames, from in.salt). It
+// builds the stack only when it is new, unless made is already one: most
+// stacks of a snapshot were seen before.
+func (in *Interner) stackOf(h uint64, n int, frame func(i int) *Frame, made Stack) Stack {
+	sh := &in.shards[h%uint64(len(in.shards))]
+	sh.mu.Lock()
+	for _, c := range sh.stacks[h] {
 		if len(c) == n && func() bool {
 			for i := range c {
-				if c[i] != *frame(i) {
+				if !sameFrame(&c[i], frame(i)) {
 					return false
 				}
 			}
 			return true
 		}() {
-			in.mu.Unlock()
+			sh.mu.Unlock()
 			return c
 		}
 	}
-	in.mu.Unlock()
-	s := make(Stack, n)
-	for i := range s {
-		s[i] = *frame(i)
+	sh.mu.Unlock()
+	if made == nil {
+		made = make(Stack, n)
+		for i := range made {
+			made[i] = *frame(i)
+		}
 	}
-	return in.stack(s)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for _, c := range sh.stacks[h] {
+		if equalStacks(c, made) { // added meanwhile
+			return c
+		}
+	}
+	if sh.stacks == nil {
+		sh.stacks = map[uint64][]Stack{}
+	}
+	sh.stacks[h] = append(sh.stacks[h], made)
+	return made
 }
 
-// hash hashes frames by their strings' pointers and lengths and their line:
-// names in stacks are interned (the decoders intern them), so equal strings
-// share their data.
-func (in *Interner) hash(n int, frame func(i int) *Frame) uint64 {
+// frameHash hashes a frame by its strings' pointers and lengths and its
+// line: names in stacks are interned (the decoders intern them), so equal
+// strings share their data. Collisions are resolved by comparing frames.
+func frameHash(f *Frame) uint64 {
 	ptr := func(s string) uint64 {
 		if s == "" {
 			return 0 // empty strings may point anywhere
 		}
 		return uint64(uintptr(unsafe.Pointer(unsafe.StringData(s))))
 	}
-	// A multiply-xor mix of five words per frame; collisions are resolved
-	// by comparing the frames.
-	h := in.salt
-	mix := func(v uint64) {
-		h ^= v
-		h *= 0x9e3779b97f4a7c15
-		h ^= h >> 29
-	}
-	for i := range n {
-		f := frame(i)
-		mix(ptr(f.Function))
-		mix(uint64(len(f.Function)))
-		mix(ptr(f.File))
-		mix(uint64(len(f.File)))
-		mix(uint64(f.Line))
-	}
-	return h
+	h := mixHash(0, ptr(f.Function))
+	h = mixHash(h, uint64(len(f.Function)))
+	h = mixHash(h, ptr(f.File))
+	h = mixHash(h, uint64(len(f.File)))
+	return mixHash(h, uint64(f.Line))
+}
+
+// mixHash is one multiply-xor step.
+func mixHash(h, v uint64) uint64 {
+	h ^= v
+	h *= 0x9e3779b97f4a7c15
+	return h ^ h>>29
+}
+
+// sameFrame is a == b, quick when their strings are interned.
+func sameFrame(a, b *Frame) bool {
+	return a.Line == b.Line && sameString(a.Function, b.Function) && sameString(a.File, b.File)
+}
+
+func sameString(a, b string) bool {
+	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
 }
 
 // name returns the shared copy of a string.
@@ -166,19 +214,4 @@ func (in *Interner) sites(sv []SiteValue) {
 		sv[i].Site.Function = in.name(sv[i].Site.Function)
 		sv[i].Site.File = in.name(sv[i].Site.File)
 	}
-}
-
-// normalize is NormalizeFunction(raw), interned and remembered.
-func (in *Interner) normalize(raw string) string {
-	if in == nil {
-		return strings.Clone(NormalizeFunction(raw))
-	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if n, ok := in.normalized[raw]; ok {
-		return n
-	}
-	n := in.nameLocked(NormalizeFunction(raw))
-	in.normalized[strings.Clone(raw)] = n
-	return n
 }

@@ -37,7 +37,7 @@ var errLean = errors.New("lean decoder: unsupported input")
 
 type leanFunc struct {
 	name, file string // normalised name, file as recorded
-	nameID     int32  // interned id of name in this decode
+	nameID     int32  // the Interner's id of name (fnName.id)
 }
 
 // leanLoc is one location: its frame ids are locFrames[start:start+n],
@@ -47,8 +47,17 @@ type leanFunc struct {
 type leanLoc struct {
 	start, n int32
 	addr     uint64
-	used     bool
+	unsymb   bool // n is 1 for its address frame
+	// site is, for idReducer.quickSite, the first frame that is not
+	// machinery, siteNone when all are, siteSlow when the full path must
+	// decide.
+	site int32
 }
+
+const (
+	siteNone = -1
+	siteSlow = -2
+)
 
 // leanProfile holds one decoded protobuf's tables.
 type leanProfile struct {
@@ -63,12 +72,15 @@ type leanProfile struct {
 	locArr    []leanLoc
 	locFrames []int32
 	in        *Interner
-	// The frame table: every distinct (function, file, line) once, and the
-	// normalised function names, interned.
+	policy    *SitePolicy
+	// The frame table: every distinct (function, file, line) once, with
+	// its name's id; names and flags hold, per name id used in this
+	// decode, the name and its fnName flags.
 	frames    []Frame
 	frameName []int32
+	frameHash []uint64 // frameHash of each frame
 	names     []string
-	nameID    map[string]int32
+	flags     []uint8
 
 	// Scratch kept between decodes (leanPool).
 	rawTypes, rawMappings, rawLocs, rawFuncs [][]byte
@@ -78,13 +90,15 @@ type leanProfile struct {
 // allocate and collect gigabytes of them.
 var leanPool = sync.Pool{New: func() any { return &leanProfile{} }}
 
-func (lp *leanProfile) reset(in *Interner) {
-	lp.in = in
+func (lp *leanProfile) reset(in *Interner, sp *SitePolicy) {
+	lp.in, lp.policy = in, sp
 	lp.strs, lp.types, lp.samples = lp.strs[:0], lp.types[:0], lp.samples[:0]
 	lp.timeNanos, lp.binary, lp.buildID = 0, "", ""
-	lp.frames, lp.frameName, lp.names = lp.frames[:0], lp.frameName[:0], lp.names[:0]
+	lp.frames, lp.frameName, lp.frameHash = lp.frames[:0], lp.frameName[:0], lp.frameHash[:0]
+	clear(lp.names)
+	clear(lp.flags)
 	lp.locArr, lp.locFrames = lp.locArr[:0], lp.locFrames[:0]
-	lp.funcs, lp.locs, lp.nameID = nil, nil, nil
+	lp.funcs, lp.locs = nil, nil
 }
 
 // unsafeString views b as a string without copying.
@@ -126,37 +140,41 @@ func (t *idTable[T]) get(id uint64) (T, bool) {
 	return v, ok
 }
 
-// intern returns the id of a normalised function name.
-func (lp *leanProfile) intern(name string) int32 {
-	id, ok := lp.nameID[name]
-	if !ok {
-		id = int32(len(lp.names))
-		lp.names = append(lp.names, name)
-		lp.nameID[name] = id
+// function returns what the function table needs of a raw function name
+// and its file, noting the name's id for this decode.
+func (lp *leanProfile) function(raw, file string) leanFunc {
+	e, file := lp.in.function(raw, file, lp.policy)
+	if int(e.id) >= len(lp.flags) {
+		n := max(int(e.id)+1, 2*len(lp.flags))
+		lp.flags = append(lp.flags, make([]uint8, n-len(lp.flags))...)
+		lp.names = append(lp.names, make([]string, n-len(lp.names))...)
 	}
-	return id
+	lp.flags[e.id], lp.names[e.id] = e.flags, e.norm
+	return leanFunc{name: e.norm, file: file, nameID: e.id}
 }
 
 // frame returns the id of a frame, adding it to the table; nameID is the
-// interned id of f.Function, or -1 to look it up.
+// id of f.Function (leanFunc.nameID).
 func (lp *leanProfile) frame(f Frame, nameID int32) int32 {
-	if nameID < 0 {
-		nameID = lp.intern(f.Function)
-	}
 	lp.frames = append(lp.frames, f)
+	lp.frameHash = append(lp.frameHash, frameHash(&f))
 	lp.frameName = append(lp.frameName, nameID)
 	return int32(len(lp.frames) - 1)
 }
 
 func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
-	lp, err := leanTables(data, in)
+	interned := in != nil
+	if in == nil {
+		in = NewInterner()
+	}
+	lp, err := leanTables(data, in, sp)
 	if lp != nil {
 		defer leanPool.Put(lp) // nothing returned refers to its tables
 	}
 	if err != nil {
 		return nil, err
 	}
-	s := &Snapshot{Format: FormatProto, Cumulative: -1, internedNames: in != nil}
+	s := &Snapshot{Format: FormatProto, Cumulative: -1, internedNames: interned}
 	if lp.timeNanos > 0 {
 		s.Time = time.Unix(0, lp.timeNanos).UTC()
 		s.TimeFrom = TimeFromProfileData
@@ -185,12 +203,18 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 		ids        []int32
 		negative   bool
 		cumulative int64
-		used       int
-		unsymb     int
 	)
 	ir := newIDReducer(lp, sp, len(idx), in)
+	// The quick path (idReducer.quickSite) needs dense location ids and
+	// sites chosen by the machinery rules.
+	quick := sp.Mode == SiteAuto && lp.locs.m == nil && len(idx) > 0
 	for _, sm := range lp.samples {
 		locIDs, values = locIDs[:0], values[:0]
+		// locRaw holds the packed location ids while the sample has one
+		// packed field for them (every writer we know); otherwise they are
+		// all in locIDs.
+		var locRaw []byte
+		packed := true
 		type label struct{ key, str int64 }
 		var labels []label
 		for len(sm) > 0 {
@@ -200,7 +224,20 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 			}
 			sm = sm[n:]
 			switch {
+			case num == 1 && typ == protowire.BytesType && packed && locRaw == nil:
+				if locRaw, n = protowire.ConsumeBytes(sm); n < 0 {
+					return nil, errLean
+				}
+				sm = sm[n:]
 			case num == 1 && (typ == protowire.BytesType || typ == protowire.VarintType):
+				if packed {
+					packed = false
+					var ok bool
+					if locIDs, ok = appendPacked(locIDs, locRaw); !ok {
+						return nil, errLean
+					}
+					locRaw = nil
+				}
 				if locIDs, n = appendVarints(locIDs, sm, typ); n < 0 {
 					return nil, errLean
 				}
@@ -254,28 +291,6 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 		if len(values) != len(lp.types) {
 			return nil, errLean // pprof reports this as malformed
 		}
-		ids = ids[:0]
-		for _, id := range locIDs {
-			li, ok := lp.locs.get(id)
-			if !ok {
-				return nil, errLean
-			}
-			l := &lp.locArr[li]
-			if !l.used {
-				l.used = true
-				used++
-				if l.n == 0 {
-					unsymb++
-					l.start, l.n = int32(len(lp.locFrames)), 1
-					lp.locFrames = append(lp.locFrames, lp.frame(Frame{Function: lp.in.name("0x" + strconv.FormatUint(l.addr, 16))}, -1))
-				}
-			}
-			if l.n == 1 { // most locations: no inlined frames; skips a memmove call
-				ids = append(ids, lp.locFrames[l.start])
-			} else {
-				ids = append(ids, lp.locFrames[l.start:l.start+l.n]...)
-			}
-		}
 		allZero := true
 		for i, j := range idx {
 			vals[i] = values[j]
@@ -290,6 +305,15 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 			cumulative += values[cumIdx]
 		}
 		if allZero {
+			// pprof checks every sample's location ids: so do we.
+			if packed && !validLocIDs(lp, locRaw) {
+				return nil, errLean
+			}
+			for _, id := range locIDs {
+				if _, ok := lp.locs.get(id); !ok {
+					return nil, errLean
+				}
+			}
 			continue
 		}
 		var seen map[int64]bool
@@ -308,12 +332,53 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 			}
 			r.addLabel(strings.Clone(k), strings.Clone(v)) // kept beyond the decode
 		}
+		if quick && packed {
+			// Most samples of a large profile neither open a site nor
+			// outweigh its heaviest sample: only their values count.
+			if acc := ir.quickSite(locRaw); acc != nil && vals[0] < acc.value {
+				for i, v := range vals {
+					acc.values[i] += v
+				}
+				continue
+			}
+		}
+		if packed {
+			var ok bool
+			if locIDs, ok = appendPacked(locIDs, locRaw); !ok {
+				return nil, errLean
+			}
+		}
+		ids = ids[:0]
+		for _, id := range locIDs {
+			li, ok := lp.locs.get(id)
+			if !ok {
+				return nil, errLean
+			}
+			l := &lp.locArr[li]
+			if l.n == 0 {
+				// Unsymbolized: its address is its frame, made on first use.
+				l.start, l.n, l.unsymb = int32(len(lp.locFrames)), 1, true
+				fn := lp.function("0x"+strconv.FormatUint(l.addr, 16), "")
+				lp.locFrames = append(lp.locFrames, lp.frame(Frame{Function: fn.name}, fn.nameID))
+			}
+			if l.n == 1 { // most locations: no inlined frames; skips a memmove call
+				ids = append(ids, lp.locFrames[l.start])
+			} else {
+				ids = append(ids, lp.locFrames[l.start:l.start+l.n]...)
+			}
+		}
 		ir.add(ids, vals)
 	}
 	s.Sites, s.Totals = ir.finish()
 	s.Labels = r.dominantLabels()
 	if cumIdx >= 0 {
 		s.Cumulative = cumulative
+	}
+	used, unsymb := len(lp.locArr), 0
+	for i := range lp.locArr {
+		if l := &lp.locArr[i]; l.n == 0 || l.unsymb {
+			unsymb++
+		}
 	}
 	if unsymb > 0 && unsymb*2 >= used {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d of %d locations have no function name: their sites are addresses, which line up only across snapshots of the same binary", unsymb, used))
@@ -333,9 +398,9 @@ func (lp *leanProfile) str(i int64) (string, bool) {
 
 // leanTables reads the top-level fields, then the function, mapping and
 // location tables, which the samples refer to by id.
-func leanTables(data []byte, in *Interner) (*leanProfile, error) {
+func leanTables(data []byte, in *Interner, sp *SitePolicy) (*leanProfile, error) {
 	lp := leanPool.Get().(*leanProfile)
-	lp.reset(in)
+	lp.reset(in, sp)
 	types, mappings, locs, funcs := lp.rawTypes[:0], lp.rawMappings[:0], lp.rawLocs[:0], lp.rawFuncs[:0]
 	defer func() { lp.rawTypes, lp.rawMappings, lp.rawLocs, lp.rawFuncs = types, mappings, locs, funcs }()
 	for b := data; len(b) > 0; {
@@ -415,8 +480,6 @@ func leanTables(data []byte, in *Interner) (*leanProfile, error) {
 		}
 	}
 	lp.funcs = newIDTable[leanFunc](len(funcs))
-	lp.nameID = make(map[string]int32, len(funcs))
-	names := map[string]string{} // raw → normalised, once per name
 	for _, fb := range funcs {
 		f, err := varintFields(fb)
 		if err != nil {
@@ -431,12 +494,7 @@ func leanTables(data []byte, in *Interner) (*leanProfile, error) {
 		if name == "" {
 			name = sys
 		}
-		norm, ok := names[name]
-		if !ok {
-			norm = lp.in.normalize(name)
-			names[name] = norm
-		}
-		lp.funcs.put(f[1], leanFunc{name: norm, file: lp.in.name(file), nameID: lp.intern(norm)})
+		lp.funcs.put(f[1], lp.function(name, file))
 	}
 	lp.locs = newIDTable[int32](len(locs))
 	for _, lb := range locs {
@@ -491,8 +549,11 @@ func leanTables(data []byte, in *Interner) (*leanProfile, error) {
 		if id == 0 {
 			return nil, errLean
 		}
+		l.site = siteSlow
 		if l.n == 0 {
 			l.start = 0
+		} else {
+			l.site = lp.siteFrame(lp.locFrames[l.start : l.start+l.n])
 		}
 		lp.locs.put(id, int32(len(lp.locArr)))
 		lp.locArr = append(lp.locArr, l)
@@ -524,6 +585,35 @@ func appendVarints[T uint64 | int64](dst []T, b []byte, typ protowire.Type) ([]T
 		p = p[m:]
 	}
 	return dst, n
+}
+
+// appendPacked appends packed varints p to dst; false when malformed.
+func appendPacked(dst []uint64, p []byte) ([]uint64, bool) {
+	for len(p) > 0 {
+		v, m := varint(p)
+		if m < 0 {
+			return dst, false
+		}
+		dst = append(dst, v)
+		p = p[m:]
+	}
+	return dst, true
+}
+
+// validLocIDs reports whether packed location ids p are well formed and
+// all in the location table.
+func validLocIDs(lp *leanProfile, p []byte) bool {
+	for len(p) > 0 {
+		id, m := varint(p)
+		if m < 0 {
+			return false
+		}
+		if _, ok := lp.locs.get(id); !ok {
+			return false
+		}
+		p = p[m:]
+	}
+	return true
 }
 
 // varintFields reads a message of varint fields numbered 1 to 7 (ValueType,
@@ -565,8 +655,6 @@ type idReducer struct {
 	policy  *SitePolicy
 	nvals   int
 	sites   map[Site]*idSiteAcc
-	mach    []int8 // per name id: 0 unknown, 1 machinery, 2 not
-	goexit  [2]int32
 	siteBuf Stack
 }
 
@@ -578,28 +666,12 @@ type idSiteAcc struct {
 }
 
 func newIDReducer(lp *leanProfile, sp *SitePolicy, nvals int, in *Interner) *idReducer {
-	ir := &idReducer{lp: lp, in: in, policy: sp, nvals: nvals, sites: map[Site]*idSiteAcc{}}
-	ir.goexit = [2]int32{-1, -1}
-	if id, ok := lp.nameID["runtime.goexit"]; ok {
-		ir.goexit[0] = id
-	}
-	if id, ok := lp.nameID["runtime.goexit1"]; ok {
-		ir.goexit[1] = id
-	}
-	return ir
+	return &idReducer{lp: lp, in: in, policy: sp, nvals: nvals, sites: map[Site]*idSiteAcc{}}
 }
 
-func (ir *idReducer) machinery(name int32) bool {
-	for int(name) >= len(ir.mach) {
-		ir.mach = append(ir.mach, 0)
-	}
-	if ir.mach[name] == 0 {
-		ir.mach[name] = 2
-		if ir.in.isMachinery(ir.policy, ir.lp.names[name]) {
-			ir.mach[name] = 1
-		}
-	}
-	return ir.mach[name] == 1
+// has reports whether the name of frame id has flag.
+func (lp *leanProfile) has(id int32, flag uint8) bool {
+	return lp.flags[lp.frameName[id]]&flag != 0
 }
 
 // siteIndex mirrors reducer.siteIndex on frame ids.
@@ -616,22 +688,66 @@ func (ir *idReducer) siteIndex(ids []int32) int {
 		return -1
 	}
 	for i, id := range ids {
-		if !ir.machinery(lp.frameName[id]) {
+		if !lp.has(id, fnMachinery) {
 			return i
 		}
 	}
 	for i := len(ids) - 1; i >= 0; i-- {
-		if !isAddress(lp.names[lp.frameName[ids[i]]]) {
+		if !lp.has(ids[i], fnAddress) {
 			return i
 		}
 	}
 	return -1
 }
 
+// quickSite returns the accumulator of the site of a sample whose packed
+// location ids are p, without building its stack: it walks frames only up
+// to the site frame and then just checks the remaining ids. It returns nil,
+// sending the sample down the full path, when the site is new to this
+// decode, when a frame needs more than the machinery rules (an address, a
+// runtime.goexit) or when an id is bad. Needs dense ids and SiteAuto.
+func (ir *idReducer) quickSite(p []byte) *idSiteAcc {
+	lp := ir.lp
+	dense, ok := lp.locs.dense, lp.locs.ok
+	var acc *idSiteAcc
+	for len(p) > 0 {
+		id, m := varint(p)
+		if m < 0 || id >= uint64(len(dense)) || !ok[id] {
+			return nil
+		}
+		p = p[m:]
+		if acc != nil {
+			continue
+		}
+		switch f := lp.locArr[dense[id]].site; {
+		case f == siteSlow:
+			return nil
+		case f >= 0:
+			if int(f) >= len(ir.siteAt) || ir.siteAt[f] == nil {
+				return nil
+			}
+			acc = ir.siteAt[f]
+		}
+	}
+	return acc
+}
+
+// siteFrame is leanLoc.site for a location's frames.
+func (lp *leanProfile) siteFrame(frames []int32) int32 {
+	for _, f := range frames {
+		if fl := lp.flags[lp.frameName[f]]; fl&fnGoexit != 0 {
+			return siteSlow
+		} else if fl&fnMachinery == 0 {
+			return f
+		}
+	}
+	return siteNone
+}
+
 func (ir *idReducer) add(ids []int32, vals []int64) {
 	lp := ir.lp
 	for n := len(ids); n > 0; n-- { // trimStack: runtime.goexit at the root
-		if nm := lp.frameName[ids[n-1]]; nm != ir.goexit[0] && nm != ir.goexit[1] {
+		if !lp.has(ids[n-1], fnGoexit) {
 			break
 		}
 		ids = ids[:n-1]
@@ -692,7 +808,11 @@ func (ir *idReducer) stack(ids []int32) Stack {
 		return nil // as reducer keeps an empty stack
 	}
 	if ir.in != nil {
-		return ir.in.stackOf(len(ids), func(i int) *Frame { return &ir.lp.frames[ids[i]] })
+		h := ir.in.salt
+		for _, id := range ids {
+			h = mixHash(h, ir.lp.frameHash[id])
+		}
+		return ir.in.stackOf(h, len(ids), func(i int) *Frame { return &ir.lp.frames[ids[i]] }, nil)
 	}
 	out := make(Stack, len(ids))
 	for i, id := range ids {
