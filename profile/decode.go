@@ -2,6 +2,7 @@ package profile
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -103,7 +104,15 @@ func gunzip(buf *bytes.Buffer, data []byte, maxBytes int64) ([]byte, error) {
 		return nil, err
 	}
 	buf.Reset()
-	buf.Grow(min(len(data)*4, int(min(maxBytes, 256<<20))))
+	// The trailer's ISIZE is the last member's size mod 2^32: a hint that
+	// sizes the buffer once for the usual single-member file.
+	hint := len(data) * 4
+	if len(data) >= 18 {
+		if isize := int(binary.LittleEndian.Uint32(data[len(data)-4:])); isize > 0 {
+			hint = isize + bytes.MinRead
+		}
+	}
+	buf.Grow(min(hint, int(min(maxBytes, 256<<20))))
 	n, err := io.Copy(buf, io.LimitReader(zr, maxBytes+1))
 	if err != nil {
 		return nil, err

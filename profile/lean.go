@@ -84,6 +84,9 @@ type leanProfile struct {
 
 	// Scratch kept between decodes (leanPool).
 	rawTypes, rawMappings, rawLocs, rawFuncs [][]byte
+	siteAt                                   []*idSiteAcc
+	funcTable                                idTable[leanFunc]
+	locTable                                 idTable[int32]
 }
 
 // leanPool recycles decode tables: a day of large snapshots would otherwise
@@ -99,6 +102,7 @@ func (lp *leanProfile) reset(in *Interner, sp *SitePolicy) {
 	clear(lp.flags)
 	lp.locArr, lp.locFrames = lp.locArr[:0], lp.locFrames[:0]
 	lp.funcs, lp.locs = nil, nil
+	clear(lp.siteAt) // drop the last decode's accumulators
 }
 
 // unsafeString views b as a string without copying.
@@ -117,8 +121,12 @@ type idTable[T any] struct {
 	m     map[uint64]T
 }
 
-func newIDTable[T any](n int) *idTable[T] {
-	return &idTable[T]{dense: make([]T, n+1), ok: make([]bool, n+1)}
+// reset empties t for ids up to n, reusing its slices.
+func (t *idTable[T]) reset(n int) *idTable[T] {
+	t.dense = append(t.dense[:0], make([]T, n+1)...)
+	t.ok = append(t.ok[:0], make([]bool, n+1)...)
+	t.m = nil
+	return t
 }
 
 func (t *idTable[T]) put(id uint64, v T) {
@@ -479,7 +487,7 @@ func leanTables(data []byte, in *Interner, sp *SitePolicy) (*leanProfile, error)
 			break
 		}
 	}
-	lp.funcs = newIDTable[leanFunc](len(funcs))
+	lp.funcs = lp.funcTable.reset(len(funcs))
 	for _, fb := range funcs {
 		f, err := varintFields(fb)
 		if err != nil {
@@ -496,7 +504,7 @@ func leanTables(data []byte, in *Interner, sp *SitePolicy) (*leanProfile, error)
 		}
 		lp.funcs.put(f[1], lp.function(name, file))
 	}
-	lp.locs = newIDTable[int32](len(locs))
+	lp.locs = lp.locTable.reset(len(locs))
 	for _, lb := range locs {
 		l := leanLoc{start: int32(len(lp.locFrames))}
 		var id uint64
@@ -659,6 +667,7 @@ type idReducer struct {
 }
 
 type idSiteAcc struct {
+	site   Site
 	values []int64
 	best   []int32 // the heaviest sample's frame ids
 	value  int64   // its value
@@ -666,7 +675,10 @@ type idSiteAcc struct {
 }
 
 func newIDReducer(lp *leanProfile, sp *SitePolicy, nvals int, in *Interner) *idReducer {
-	return &idReducer{lp: lp, in: in, policy: sp, nvals: nvals, sites: map[Site]*idSiteAcc{}}
+	// siteAt is sized once: grown entry by entry it was most of a
+	// series' allocations.
+	lp.siteAt = append(lp.siteAt[:0], make([]*idSiteAcc, len(lp.frames))...)
+	return &idReducer{lp: lp, in: in, policy: sp, nvals: nvals, sites: map[Site]*idSiteAcc{}, siteAt: lp.siteAt}
 }
 
 // has reports whether the name of frame id has flag.
@@ -755,8 +767,9 @@ func (ir *idReducer) add(ids []int32, vals []int64) {
 	i := ir.siteIndex(ids)
 	var acc *idSiteAcc
 	if i >= 0 {
-		for int(ids[i]) >= len(ir.siteAt) {
-			ir.siteAt = append(ir.siteAt, nil)
+		if n := int(ids[i]) + 1; n > len(ir.siteAt) { // an address frame made since
+			ir.siteAt = append(ir.siteAt, make([]*idSiteAcc, n-len(ir.siteAt))...)
+			ir.lp.siteAt = ir.siteAt
 		}
 		acc = ir.siteAt[ids[i]]
 	}
@@ -781,7 +794,7 @@ func (ir *idReducer) add(ids []int32, vals []int64) {
 		}
 		acc = ir.sites[site]
 		if acc == nil {
-			acc = &idSiteAcc{values: make([]int64, ir.nvals)}
+			acc = &idSiteAcc{site: site, values: make([]int64, ir.nvals)}
 			ir.sites[site] = acc
 		}
 		if i >= 0 {
@@ -826,14 +839,19 @@ func (ir *idReducer) stack(ids []int32) Stack {
 // reducer.finish.
 func (ir *idReducer) finish() ([]SiteValue, []int64) {
 	totals := make([]int64, ir.nvals)
-	out := make([]SiteValue, 0, len(ir.sites))
-	for site, acc := range ir.sites {
+	accs := make([]*idSiteAcc, 0, len(ir.sites))
+	for _, acc := range ir.sites {
+		accs = append(accs, acc)
+	}
+	// Sorting pointers moves an eighth of the bytes sorting SiteValues does.
+	slices.SortFunc(accs, func(a, b *idSiteAcc) int { return a.site.Compare(b.site) })
+	out := make([]SiteValue, len(accs))
+	for j, acc := range accs {
 		for i, v := range acc.values {
 			totals[i] += v
 		}
-		out = append(out, SiteValue{Site: site, Values: acc.values, Stack: ir.stack(acc.best), StackValue: acc.value})
+		out[j] = SiteValue{Site: acc.site, Values: acc.values, Stack: ir.stack(acc.best), StackValue: acc.value}
 	}
-	slices.SortFunc(out, func(a, b SiteValue) int { return a.Site.Compare(b.Site) })
 	return out, totals
 }
 
