@@ -343,9 +343,15 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 		if quick && packed {
 			// Most samples of a large profile neither open a site nor
 			// outweigh its heaviest sample: only their values count.
-			if acc := ir.quickSite(locRaw); acc != nil && vals[0] < acc.value {
+			// A heavier one is kept as its packed ids, turned into
+			// frames only if it is still the heaviest at the end. Ties
+			// compare stacks: the full path.
+			if acc := ir.quickSite(locRaw); acc != nil && vals[0] != acc.value {
 				for i, v := range vals {
 					acc.values[i] += v
+				}
+				if vals[0] > acc.value {
+					acc.raw, acc.value = locRaw, vals[0]
 				}
 				continue
 			}
@@ -356,24 +362,9 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 				return nil, errLean
 			}
 		}
-		ids = ids[:0]
-		for _, id := range locIDs {
-			li, ok := lp.locs.get(id)
-			if !ok {
-				return nil, errLean
-			}
-			l := &lp.locArr[li]
-			if l.n == 0 {
-				// Unsymbolized: its address is its frame, made on first use.
-				l.start, l.n, l.unsymb = int32(len(lp.locFrames)), 1, true
-				fn := lp.function("0x"+strconv.FormatUint(l.addr, 16), "")
-				lp.locFrames = append(lp.locFrames, lp.frame(Frame{Function: fn.name}, fn.nameID))
-			}
-			if l.n == 1 { // most locations: no inlined frames; skips a memmove call
-				ids = append(ids, lp.locFrames[l.start])
-			} else {
-				ids = append(ids, lp.locFrames[l.start:l.start+l.n]...)
-			}
+		var ok bool
+		if ids, ok = lp.expand(ids[:0], locIDs); !ok {
+			return nil, errLean
 		}
 		ir.add(ids, vals)
 	}
@@ -598,9 +589,17 @@ func appendVarints[T uint64 | int64](dst []T, b []byte, typ protowire.Type) ([]T
 // appendPacked appends packed varints p to dst; false when malformed.
 func appendPacked(dst []uint64, p []byte) ([]uint64, bool) {
 	for len(p) > 0 {
-		v, m := varint(p)
-		if m < 0 {
-			return dst, false
+		var v uint64
+		var m int
+		switch {
+		case p[0] < 0x80:
+			v, m = uint64(p[0]), 1
+		case len(p) > 1 && p[1] < 0x80:
+			v, m = uint64(p[0]&0x7f)|uint64(p[1])<<7, 2
+		default:
+			if v, m = varint(p); m < 0 {
+				return dst, false
+			}
 		}
 		dst = append(dst, v)
 		p = p[m:]
@@ -657,19 +656,21 @@ func varintFields(b []byte) ([8]uint64, error) {
 // heaviest stack of each site. It gives what reducer gives for the same
 // samples (TestLeanMatchesPprof).
 type idReducer struct {
-	lp      *leanProfile
-	in      *Interner
-	siteAt  []*idSiteAcc // per frame id: the site a stack whose site frame it is belongs to
-	policy  *SitePolicy
-	nvals   int
-	sites   map[Site]*idSiteAcc
-	siteBuf Stack
+	lp         *leanProfile
+	in         *Interner
+	siteAt     []*idSiteAcc // per frame id: the site a stack whose site frame it is belongs to
+	policy     *SitePolicy
+	nvals      int
+	sites      map[Site]*idSiteAcc
+	siteBuf    Stack
+	locScratch []uint64
 }
 
 type idSiteAcc struct {
 	site   Site
 	values []int64
-	best   []int32 // the heaviest sample's frame ids
+	best   []int32 // the heaviest sample's frame ids, unless raw is set
+	raw    []byte  // or its packed location ids (set by the quick path)
 	value  int64   // its value
 	seen   bool
 }
@@ -723,7 +724,16 @@ func (ir *idReducer) quickSite(p []byte) *idSiteAcc {
 	dense, ok := lp.locs.dense, lp.locs.ok
 	var acc *idSiteAcc
 	for len(p) > 0 {
-		id, m := varint(p)
+		var id uint64
+		var m int
+		switch {
+		case p[0] < 0x80:
+			id, m = uint64(p[0]), 1
+		case len(p) > 1 && p[1] < 0x80:
+			id, m = uint64(p[0]&0x7f)|uint64(p[1])<<7, 2
+		default:
+			id, m = varint(p)
+		}
 		if m < 0 || id >= uint64(len(dense)) || !ok[id] {
 			return nil
 		}
@@ -756,14 +766,52 @@ func (lp *leanProfile) siteFrame(frames []int32) int32 {
 	return siteNone
 }
 
-func (ir *idReducer) add(ids []int32, vals []int64) {
-	lp := ir.lp
-	for n := len(ids); n > 0; n-- { // trimStack: runtime.goexit at the root
-		if !lp.has(ids[n-1], fnGoexit) {
-			break
+// expand appends the frame ids of locations locIDs to dst, leaf first;
+// false for an unknown location.
+func (lp *leanProfile) expand(dst []int32, locIDs []uint64) ([]int32, bool) {
+	for _, id := range locIDs {
+		li, ok := lp.locs.get(id)
+		if !ok {
+			return dst, false
 		}
+		l := &lp.locArr[li]
+		if l.n == 0 {
+			// Unsymbolized: its address is its frame, made on first use.
+			l.start, l.n, l.unsymb = int32(len(lp.locFrames)), 1, true
+			fn := lp.function("0x"+strconv.FormatUint(l.addr, 16), "")
+			lp.locFrames = append(lp.locFrames, lp.frame(Frame{Function: fn.name}, fn.nameID))
+		}
+		if l.n == 1 { // most locations: no inlined frames; skips a memmove call
+			dst = append(dst, lp.locFrames[l.start])
+		} else {
+			dst = append(dst, lp.locFrames[l.start:l.start+l.n]...)
+		}
+	}
+	return dst, true
+}
+
+// trimGoexit drops runtime.goexit frames at the root, as trimStack does.
+func (lp *leanProfile) trimGoexit(ids []int32) []int32 {
+	for n := len(ids); n > 0 && lp.has(ids[n-1], fnGoexit); n-- {
 		ids = ids[:n-1]
 	}
+	return ids
+}
+
+// bestIDs returns the frame ids of acc's heaviest sample, expanding the
+// packed ids quickSite kept.
+func (ir *idReducer) bestIDs(acc *idSiteAcc) []int32 {
+	if acc.raw != nil {
+		locIDs, _ := appendPacked(ir.locScratch[:0], acc.raw) // quickSite checked them
+		ids, _ := ir.lp.expand(acc.best[:0], locIDs)
+		acc.best, acc.raw, ir.locScratch = ir.lp.trimGoexit(ids), nil, locIDs
+	}
+	return acc.best
+}
+
+func (ir *idReducer) add(ids []int32, vals []int64) {
+	lp := ir.lp
+	ids = lp.trimGoexit(ids)
 	i := ir.siteIndex(ids)
 	var acc *idSiteAcc
 	if i >= 0 {
@@ -810,9 +858,9 @@ func (ir *idReducer) add(ids []int32, vals []int64) {
 	}
 	switch {
 	case !acc.seen || v > acc.value:
-		acc.best, acc.value, acc.seen = append(acc.best[:0], ids...), v, true
-	case v == acc.value && ir.stack(ids).Key() < ir.stack(acc.best).Key():
-		acc.best = append(acc.best[:0], ids...)
+		acc.best, acc.raw, acc.value, acc.seen = append(acc.best[:0], ids...), nil, v, true
+	case v == acc.value && ir.stack(ids).Key() < ir.stack(ir.bestIDs(acc)).Key():
+		acc.best, acc.raw = append(acc.best[:0], ids...), nil
 	}
 }
 
@@ -850,13 +898,14 @@ func (ir *idReducer) finish() ([]SiteValue, []int64) {
 		for i, v := range acc.values {
 			totals[i] += v
 		}
-		out[j] = SiteValue{Site: acc.site, Values: acc.values, Stack: ir.stack(acc.best), StackValue: acc.value}
+		out[j] = SiteValue{Site: acc.site, Values: acc.values, Stack: ir.stack(ir.bestIDs(acc)), StackValue: acc.value}
 	}
 	return out, totals
 }
 
 // varint is protowire.ConsumeVarint with the one- and two-byte cases (most
-// location ids and counts) inlined.
+// location ids and counts) first. The hottest loops repeat those cases
+// inline: the Go compiler will not inline this.
 func varint(b []byte) (uint64, int) {
 	if len(b) > 0 && b[0] < 0x80 {
 		return uint64(b[0]), 1
