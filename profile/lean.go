@@ -226,7 +226,12 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 		type label struct{ key, str int64 }
 		var labels []label
 		for len(sm) > 0 {
-			num, typ, n := protowire.ConsumeTag(sm)
+			// One-byte tags (fields 1 to 15) inline: the compiler will
+			// not inline a helper for them.
+			num, typ, n := protowire.Number(sm[0]>>3), protowire.Type(sm[0]&7), 1
+			if sm[0]-8 >= 0x78 {
+				num, typ, n = protowire.ConsumeTag(sm)
+			}
 			if n < 0 {
 				return nil, errLean
 			}
@@ -500,7 +505,10 @@ func leanTables(data []byte, in *Interner, sp *SitePolicy) (*leanProfile, error)
 		l := leanLoc{start: int32(len(lp.locFrames))}
 		var id uint64
 		for b := lb; len(b) > 0; {
-			num, typ, n := protowire.ConsumeTag(b)
+			num, typ, n := protowire.Number(b[0]>>3), protowire.Type(b[0]&7), 1
+			if b[0]-8 >= 0x78 { // not a one-byte tag
+				num, typ, n = protowire.ConsumeTag(b)
+			}
 			if n < 0 {
 				return nil, errLean
 			}
@@ -512,7 +520,7 @@ func leanTables(data []byte, in *Interner, sp *SitePolicy) (*leanProfile, error)
 					return nil, errLean
 				}
 				b = b[n:]
-				lf, err := varintFields(v)
+				lf, err := lineFields(v)
 				if err != nil {
 					return nil, err
 				}
@@ -621,6 +629,24 @@ func validLocIDs(lp *leanProfile, p []byte) bool {
 		p = p[m:]
 	}
 	return true
+}
+
+// lineFields is varintFields for a Line, with its usual encoding (function
+// id, then line, each a short varint) read inline.
+func lineFields(b []byte) ([8]uint64, error) {
+	if len(b) >= 4 && b[0] == 0x08 && b[1] < 0x80 && b[2] == 0x10 && b[3] < 0x80 && len(b) == 4 {
+		return [8]uint64{1: uint64(b[1]), 2: uint64(b[3])}, nil
+	}
+	if len(b) >= 5 && b[0] == 0x08 && b[1] >= 0x80 && b[2] < 0x80 && b[3] == 0x10 {
+		fn := uint64(b[1]&0x7f) | uint64(b[2])<<7
+		switch {
+		case len(b) == 5 && b[4] < 0x80:
+			return [8]uint64{1: fn, 2: uint64(b[4])}, nil
+		case len(b) == 6 && b[4] >= 0x80 && b[5] < 0x80:
+			return [8]uint64{1: fn, 2: uint64(b[4]&0x7f) | uint64(b[5])<<7}, nil
+		}
+	}
+	return varintFields(b)
 }
 
 // varintFields reads a message of varint fields numbered 1 to 7 (ValueType,

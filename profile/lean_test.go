@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // TestLeanMatchesPprof: on every protobuf fixture and corpus file, the lean
@@ -81,4 +83,34 @@ func summary(s *Snapshot) any {
 		Labels             map[string]string
 		Cum                int64
 	}{s.Kind.String(), s.Type, s.Binary, s.Totals, len(s.Sites), s.Notes, s.Labels, s.Cumulative}
+}
+
+// TestLineFieldsMatchesVarintFields: the inline fast paths read what the
+// general reader reads, for short and long ids and lines, with and
+// without extra fields.
+func TestLineFieldsMatchesVarintFields(t *testing.T) {
+	vals := []uint64{0, 1, 127, 128, 300, 16383, 16384, 1 << 21, 1<<63 + 5}
+	for _, fn := range vals {
+		for _, line := range vals {
+			for _, col := range []uint64{0, 7} {
+				var b []byte
+				b = protowire.AppendTag(b, 1, protowire.VarintType)
+				b = protowire.AppendVarint(b, fn)
+				b = protowire.AppendTag(b, 2, protowire.VarintType)
+				b = protowire.AppendVarint(b, line)
+				if col != 0 {
+					b = protowire.AppendTag(b, 3, protowire.VarintType)
+					b = protowire.AppendVarint(b, col)
+				}
+				got, err1 := lineFields(b)
+				want, err2 := varintFields(b)
+				if got != want || (err1 == nil) != (err2 == nil) {
+					t.Errorf("fn %d line %d col %d: lineFields %v, %v; varintFields %v, %v", fn, line, col, got, err1, want, err2)
+				}
+				if got[1] != fn || got[2] != line {
+					t.Errorf("fn %d line %d: read %d, %d", fn, line, got[1], got[2])
+				}
+			}
+		}
+	}
 }
