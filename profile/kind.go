@@ -95,4 +95,7 @@ var (
 	ErrUnrecognized = errors.New("not a profile")
 	// ErrEmpty: the input is empty or holds no samples at all.
 	ErrEmpty = errors.New("empty input")
+	// ErrTooLarge: the input, read or decompressed, is over the size limit
+	// (DecodeOptions.MaxBytes).
+	ErrTooLarge = errors.New("too large")
 )
