@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // LoadOptions tunes Load.
@@ -134,6 +135,7 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 		return nil, err
 	}
 
+	now := time.Now()
 	for i, r := range results {
 		if r.err != nil {
 			res.Skipped = append(res.Skipped, Skipped{File: files[i], Err: r.err})
@@ -144,6 +146,10 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 			if t, ok := TimeFromName(files[i]); ok {
 				r.snap.Time, r.snap.TimeFrom = t, TimeFromFileName
 			}
+		}
+		// Beyond clock skew (hours) and simulated series (days): a week.
+		if r.snap.TimeFrom != TimeUnknown && r.snap.Time.After(now.Add(7*24*time.Hour)) {
+			r.snap.Notes = append(r.snap.Notes, fmt.Sprintf("taken at %s, in the future (time from the %s): a wrong clock; ordered by it anyway", r.snap.Time.Format(time.RFC3339), r.snap.TimeFrom))
 		}
 		res.Snapshots = append(res.Snapshots, *r.snap)
 	}
@@ -164,7 +170,7 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("larger than the limit of %d bytes", limit)
+		return nil, fmt.Errorf("%w: larger than the limit of %s (--max-snapshot-size)", ErrTooLarge, byteSize(limit))
 	}
 	return data, nil
 }
@@ -178,16 +184,18 @@ func loadFile(path string, o *DecodeOptions) (*Snapshot, error) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(buf) // Decode keeps no reference into the file's bytes
 	buf.Reset()
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 && fi.Size() <= maxInput(o) {
+	limit := maxInput(o)
+	if fi, err := f.Stat(); err == nil && fi.Size() > limit {
+		return nil, fmt.Errorf("%w: %d bytes, over the limit of %s (--max-snapshot-size)", ErrTooLarge, fi.Size(), byteSize(limit))
+	} else if err == nil && fi.Size() > 0 {
 		buf.Grow(int(fi.Size()) + 512)
 	}
-	limit := maxInput(o)
 	n, err := buf.ReadFrom(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read: %w", err)
 	}
 	if n > limit {
-		return nil, fmt.Errorf("read: larger than the limit of %d bytes", limit)
+		return nil, fmt.Errorf("read: %w: larger than the limit of %s (--max-snapshot-size)", ErrTooLarge, byteSize(limit))
 	}
 	return Decode(buf.Bytes(), path, o)
 }
@@ -257,11 +265,11 @@ func addFile(p string, add func(string), res *Loaded) {
 }
 
 // walk adds every regular file under dir in lexical order. Hidden files and
-// directories (".git", ".DS_Store") are left out and counted in a warning;
+// directories (".git", ".DS_Store") are listed as skipped, not read;
 // symbolic links to directories are not followed, so a link loop cannot
 // trap the walk.
 func walk(dir string, add func(string), res *Loaded) {
-	hidden, found := 0, 0
+	found := 0
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			res.Skipped = append(res.Skipped, Skipped{File: p, Err: unwrapPathError(err)})
@@ -271,10 +279,13 @@ func walk(dir string, add func(string), res *Loaded) {
 			return nil
 		}
 		if p != dir && strings.HasPrefix(d.Name(), ".") {
-			hidden++
+			// Listed, not read: ".git" or ".DS_Store" are no snapshots,
+			// and a hidden one would be a surprise either way.
 			if d.IsDir() {
+				res.Skipped = append(res.Skipped, Skipped{File: p, Err: errors.New("hidden folder, not walked")})
 				return fs.SkipDir
 			}
+			res.Skipped = append(res.Skipped, Skipped{File: p, Err: errors.New("hidden file, not read")})
 			return nil
 		}
 		if d.IsDir() {
@@ -293,9 +304,6 @@ func walk(dir string, add func(string), res *Loaded) {
 	})
 	if err != nil {
 		res.Skipped = append(res.Skipped, Skipped{File: dir, Err: err})
-	}
-	if hidden > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d hidden file(s) or folder(s) ignored", dir, hidden))
 	}
 	if found == 0 {
 		res.Skipped = append(res.Skipped, Skipped{File: dir, Err: errors.New("no files in directory")})

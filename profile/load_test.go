@@ -2,6 +2,7 @@ package profile
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func copyFile(t *testing.T, src, dst string) {
@@ -62,6 +64,20 @@ func TestLoadFilesystem(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink("self", filepath.Join(dir, "svc", "self")); err != nil { // a link to itself
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "svc", ".git", "objects"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A name that is not UTF-8 is read like any other.
+	copyFile(t, snapshots+"replica/"+heaps[3], filepath.Join(dir, "svc", "heap-\xff\xfe.pb.gz"))
+	unreadable := filepath.Join(dir, "svc", "unreadable.pb.gz")
+	copyFile(t, snapshots+"replica/"+heaps[4], unreadable)
+	if err := os.Chmod(unreadable, 0); err != nil {
+		t.Fatal(err)
+	}
+	root := os.Geteuid() == 0 // root reads it anyway
 
 	l, err := Load(context.Background(), []string{
 		filepath.Join(dir, "svc"),
@@ -73,29 +89,42 @@ func TestLoadFilesystem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(l.Snapshots) != 3 {
-		t.Errorf("%d snapshots, want the 3 heap files once each", len(l.Snapshots))
+	want := 4
+	if root {
+		want = 5
+	}
+	if len(l.Snapshots) != want {
+		t.Errorf("%d snapshots, want the %d readable heap files once each", len(l.Snapshots), want)
 	}
 	for _, s := range l.Snapshots {
+		if !strings.Contains(s.File, "heap-2026") {
+			continue // named without a time: a source of its own
+		}
 		if s.Source != "svc" || s.TimeFrom != TimeFromProfileData {
 			t.Errorf("%s: source %q, time from %v; want svc, profile", s.File, s.Source, s.TimeFrom)
 		}
 	}
 	sk := skippedFiles(l)
 	wants := map[string]string{
-		filepath.Join(dir, "svc", "fifo"):     "not a regular file",
-		filepath.Join(dir, "svc", "loop"):     "symbolic link to a directory",
-		filepath.Join(dir, "empty"):           "no files in directory",
-		filepath.Join(dir, "nothing-*.pb.gz"): "no file matches",
-		filepath.Join(dir, "missing.pb.gz"):   "no such file",
+		filepath.Join(dir, "svc", "fifo"):          "not a regular file",
+		filepath.Join(dir, "svc", "loop"):          "symbolic link to a directory",
+		filepath.Join(dir, "empty"):                "no files in directory",
+		filepath.Join(dir, "nothing-*.pb.gz"):      "no file matches",
+		filepath.Join(dir, "missing.pb.gz"):        "no such file",
+		filepath.Join(dir, "svc", "self"):          "too many levels of symbolic links",
+		filepath.Join(dir, "svc", ".hidden.pb.gz"): "hidden file",
+		filepath.Join(dir, "svc", ".git"):          "hidden folder",
+	}
+	if !root {
+		wants[unreadable] = "permission denied"
 	}
 	for f, want := range wants {
 		if !strings.Contains(sk[f], want) {
 			t.Errorf("skipped[%s] = %q, want %q", f, sk[f], want)
 		}
 	}
-	if len(l.Warnings) != 1 || !strings.Contains(l.Warnings[0], "1 hidden") {
-		t.Errorf("warnings %v, want one about 1 hidden file", l.Warnings)
+	if len(sk) != len(wants) {
+		t.Errorf("skipped %v, want exactly %d entries", sk, len(wants))
 	}
 }
 
@@ -174,5 +203,64 @@ func TestAssignSources(t *testing.T) {
 				t.Errorf("sources %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestLoadTenThousandFiles: one folder of 10,000 snapshots (a week at one
+// a minute) is read whole, in time order, with none lost.
+func TestLoadTenThousandFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 10,000 files")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	const n = 10000
+	for i := range n {
+		// Goroutines grow by one every 100 snapshots; most files are
+		// identical but for their time.
+		var b strings.Builder
+		for g := range 1 + i/100 {
+			fmt.Fprintf(&b, "goroutine %d [chan receive]:\nmain.worker()\n\t/src/main.go:10 +0x1d\ncreated by main.main in goroutine 1\n\t/src/main.go:5 +0x2a\n\n", g+2)
+		}
+		name := fmt.Sprintf("goroutine-%s.txt", start.Add(time.Duration(i)*time.Minute).Format("20060102T150405Z"))
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, set := loadDir(t, LoadOptions{}, dir)
+	if len(l.Skipped) != 0 || len(l.Snapshots) != n {
+		t.Fatalf("%d snapshots, %d skipped (%v); want %d and none", len(l.Snapshots), len(l.Skipped), l.Skipped[:min(3, len(l.Skipped))], n)
+	}
+	if len(set.Series) != 1 || len(set.Series[0].Files) != n || len(set.Duplicates) != 0 {
+		t.Fatalf("%d series, %d duplicates; want one series of %d snapshots", len(set.Series), len(set.Duplicates), n)
+	}
+	v := siteValues(t, &set.Series[0], "main.worker")
+	if v[0] != 1 || v[n-1] != n/100 {
+		t.Errorf("main.worker goes %d → %d, want 1 → %d", v[0], v[n-1], n/100)
+	}
+}
+
+// TestLoadFutureTime: a snapshot dated far in the future is read, ordered
+// by that time, and noted.
+func TestLoadFutureTime(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dump := "goroutine 1 [running]:\nmain.main()\n\t/src/main.go:3 +0x1\n"
+	for _, name := range []string{"goroutine-20261101T000000Z.txt", "goroutine-20991231T000000Z.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(dump), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, _ := loadDir(t, LoadOptions{}, dir)
+	if len(l.Snapshots) != 2 {
+		t.Fatalf("%d snapshots, want 2", len(l.Snapshots))
+	}
+	for _, s := range l.Snapshots {
+		future := strings.Contains(s.File, "2099")
+		noted := slices.ContainsFunc(s.Notes, func(n string) bool { return strings.Contains(n, "in the future") })
+		if future != noted {
+			t.Errorf("%s: notes %v", s.File, s.Notes)
+		}
 	}
 }

@@ -120,21 +120,27 @@ func Align(snaps []Snapshot) *Set {
 	return set
 }
 
-// dedupe drops snapshots whose content equals an earlier one's, and, when
-// times are known, snapshots taken at the same moment as an earlier one (the
-// same goroutines saved as debug=0 and debug=2, say): counting a moment
-// twice would weigh it double. g is in time order, so the first file of a
-// moment is kept.
+// dedupe drops snapshots whose content equals an earlier one's at the same
+// moment (or when times are unknown: a copy), and, when times are known,
+// snapshots taken at the same moment as an earlier one (the same goroutines
+// saved as debug=0 and debug=2, say): counting a moment twice would weigh it
+// double. Identical content at different times is kept: a process whose
+// goroutines did not change is a flat series, not a copy. g is in time
+// order, so the first file of a moment is kept.
 func dedupe(g []Snapshot, timesKnown bool) ([]Snapshot, []Skipped) {
-	first := map[uint64]string{}
+	type seen struct {
+		file string
+		time Snapshot // only Time and TimeFrom are set
+	}
+	first := map[uint64]seen{}
 	out := g[:0]
 	var dups []Skipped
 	for _, s := range g {
-		if f, ok := first[s.Digest]; ok {
-			dups = append(dups, Skipped{File: s.File, Err: fmt.Errorf("identical to %s", f)})
+		if f, ok := first[s.Digest]; ok && (!timesKnown || sameMoment(&f.time, &s)) {
+			dups = append(dups, Skipped{File: s.File, Err: fmt.Errorf("identical to %s", f.file)})
 			continue
 		}
-		first[s.Digest] = s.File
+		first[s.Digest] = seen{s.File, Snapshot{Time: s.Time, TimeFrom: s.TimeFrom}}
 		if n := len(out); timesKnown && n > 0 && sameMoment(&out[n-1], &s) {
 			dups = append(dups, Skipped{File: s.File, Err: fmt.Errorf("same moment (%s) as %s", s.Time.Format(time.RFC3339Nano), out[n-1].File)})
 			continue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -194,5 +195,33 @@ func TestAlignSynthetic(t *testing.T) {
 	}
 	if st, end := s.LastSegment(); st != 4 || end != 6 {
 		t.Errorf("last segment [%d,%d), want [4,6)", st, end)
+	}
+}
+
+// TestAlignIdenticalContentAtDifferentTimes: a process whose goroutines do
+// not change writes identical dumps; they are a flat series, not copies.
+// Identical content at the same moment, or with no time at all, is a copy.
+func TestAlignIdenticalContentAtDifferentTimes(t *testing.T) {
+	t.Parallel()
+	mk := func(file string, tm time.Time, from TimeOrigin) Snapshot {
+		return Snapshot{File: file, Source: "svc", Kind: KindGoroutine, Time: tm, TimeFrom: from,
+			Metrics: []Metric{{"goroutines", "count"}}, Totals: []int64{3}, Cumulative: -1, Digest: 42,
+			Sites: []SiteValue{{Site: Site{Function: "main.worker"}, Values: []int64{3}, Stack: Stack{{Function: "main.worker"}}, StackValue: 3}}}
+	}
+	at := func(m int) time.Time { return time.Date(2026, 11, 21, 22, m, 0, 0, time.UTC) }
+	var snaps []Snapshot
+	for m := range 6 {
+		snaps = append(snaps, mk(fmt.Sprintf("g%d.txt", m), at(m), TimeFromFileName))
+	}
+	snaps = append(snaps, mk("g5-copy.txt", at(5), TimeFromFileName))
+	set := Align(snaps)
+	if len(set.Series) != 1 || len(set.Series[0].Files) != 6 {
+		t.Fatalf("series %+v, want one of 6 snapshots", set.Series)
+	}
+	if len(set.Duplicates) != 1 || !strings.HasPrefix(set.Duplicates[0].File, "g5") {
+		t.Errorf("duplicates %v, want one of the two files of minute 5", set.Duplicates)
+	}
+	if got := siteValues(t, &set.Series[0], "main.worker"); !slices.Equal(got, []int64{3, 3, 3, 3, 3, 3}) {
+		t.Errorf("main.worker = %v", got)
 	}
 }
