@@ -266,6 +266,9 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 		Generated:   generatedAt(),
 	}
 	color := opts.Output == "" && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
+	if err := ctx.Err(); err != nil {
+		return err // interrupted during the analysis: write nothing
+	}
 	if err := writeReport(stdout, opts.Output, func(w io.Writer) error {
 		return report.Render(w, rep, format, report.Options{Color: color})
 	}); err != nil {

@@ -196,3 +196,25 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: exit %d, output %q", code, stdout.String())
 	}
 }
+
+// TestInterruptedWritesNothing: a run stopped by Ctrl-C (a cancelled
+// context) exits 130, says so, and leaves no report, not even a partial
+// one, where --output points.
+func TestInterruptedWritesNothing(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "report.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	code := Run(ctx, []string{"analyze", "--format", "json", "-o", out, "../testdata/snapshots"}, nil, &stdout, &stderr)
+	if code != ExitInterrupted || !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("exit %d, stderr %q; want %d and a word about the interruption", code, stderr.String(), ExitInterrupted)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s exists after an interrupted run (%v)", out, err)
+	}
+	ents, _ := os.ReadDir(filepath.Dir(out))
+	if len(ents) != 0 {
+		t.Errorf("left behind %v", ents)
+	}
+}

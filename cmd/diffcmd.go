@@ -90,5 +90,8 @@ func runDiff(ctx context.Context, opts *DiffOptions, stdin io.Reader, stdout, st
 	}
 	format, _ := report.ParseFormat(opts.Format)
 	cr := &report.CompareReport{Base: base, New: next, Comparison: c, Top: opts.Top, Generated: generatedAt()}
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: write nothing
+	}
 	return writeReport(stdout, opts.Output, func(w io.Writer) error { return report.RenderCompare(w, cr, format) })
 }

@@ -19,6 +19,9 @@ const (
 	ExitOK       = 0
 	ExitFindings = 1
 	ExitUsage    = 2
+	// ExitInterrupted: stopped by Ctrl-C (128 + SIGINT, as shells report
+	// it); no report was written.
+	ExitInterrupted = 130
 )
 
 // exitError carries an exit code up to Main, the one place that exits.
@@ -39,6 +42,10 @@ func usageErrorf(format string, args ...any) error {
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills at once
+	}()
 	return Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }
 
@@ -51,6 +58,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "leakdiff: interrupted; no report written")
+		return ExitInterrupted
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
