@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -51,7 +52,7 @@ func FuzzParseGoroutineDump(f *testing.F) {
 // FuzzDecode drives format detection and every decoder behind it. Whatever
 // decodes must be self-consistent.
 func FuzzDecode(f *testing.F) {
-	seedFiles(f, fixtures+"formats", corpusDir+"/pprof", corpusDir+"/pprofutils", corpusDir+"/gostackparse")
+	seedFiles(f, fixtures, corpusDir)
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write([]byte("goroutine 1 [running]:\nmain.main()\n\t/x.go:1\n"))
@@ -99,6 +100,14 @@ func FuzzTimeFromName(f *testing.F) {
 	for _, s := range []string{"heap-2026-11-21T22:50:01Z.pb.gz", "heap-20261121T225001Z.pb.gz", "heap-2026-11-21_22-50-01", "h-1763765401.pb.gz", "heap-9999-99-99T99:99:99+99:99"} {
 		f.Add(s)
 	}
+	for _, dir := range []string{fixtures, corpusDir} {
+		_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				f.Add(d.Name())
+			}
+			return nil
+		})
+	}
 	f.Fuzz(func(t *testing.T, name string) {
 		tm, ok := TimeFromName(name)
 		if !ok && !tm.IsZero() {
@@ -108,5 +117,28 @@ func FuzzTimeFromName(f *testing.F) {
 			t.Errorf("time %v not in UTC", tm)
 		}
 		_ = FileStem(name)
+	})
+}
+
+// FuzzLeanMatchesPprof is differential: on any bytes both protobuf decoders
+// accept, the lean decoder gives exactly pprof's snapshot.
+func FuzzLeanMatchesPprof(f *testing.F) {
+	seedFiles(f, fixtures, corpusDir)
+	sp := DefaultSitePolicy()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 2 && data[0] == 0x1f && data[1] == 0x8b || isText(data) {
+			return // the decoders compared take uncompressed protobuf
+		}
+		lean, err := decodeLean(data, &sp, nil)
+		if err != nil {
+			return
+		}
+		full, err := decodeWithPprof(data, &sp)
+		if err != nil {
+			return
+		}
+		if !reflect.DeepEqual(lean, full) {
+			t.Errorf("lean and pprof differ:\nlean  %+v\npprof %+v", summary(lean), summary(full))
+		}
 	})
 }

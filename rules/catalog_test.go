@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -120,5 +121,42 @@ func TestEveryRuleHasFixtures(t *testing.T) {
 				t.Errorf("rule %s: no testdata/%s/%s", r.ID, r.ID, f)
 			}
 		}
+	}
+}
+
+// TestRuleFilesAreData: rule files come from users. Template actions and
+// markup in their text stay text, a YAML alias bomb is refused, and
+// nothing names another file to include.
+func TestRuleFilesAreData(t *testing.T) {
+	t.Parallel()
+	src := strings.NewReplacer(
+		"The cache has no size bound.", `'{{ .Env.HOME }} {{ template "x" }} <script>alert(1)</script>'`,
+		"Bound it.", `'$(rm -rf /) !include /etc/passwd'`,
+	).Replace(goodRule)
+	c, err := Parse([]byte(src), "user.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Rules[0]
+	if r.Explanation != `{{ .Env.HOME }} {{ template "x" }} <script>alert(1)</script>` || r.Remedy != `$(rm -rf /) !include /etc/passwd` {
+		t.Errorf("text changed on the way in: %q, %q", r.Explanation, r.Remedy)
+	}
+	// A billion laughs: nine levels of nine aliases.
+	var b strings.Builder
+	b.WriteString("a0: &a0 [x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 10; i++ {
+		fmt.Fprintf(&b, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	anchors := b.String()
+	// Where rules go, and where a rule wants strings (a billion of them if
+	// expanded): refused either way, without expanding it.
+	for _, tail := range []string{"version: 1\nrules: *a9\n", "version: 1\nrules: [{id: x, title: t, kind: heap, match: [{site: *a9}], explanation: e, remedy: r}]\n"} {
+		if _, err := Parse([]byte(anchors+tail), "laughs.yaml"); err == nil {
+			t.Errorf("alias bomb accepted: %s", tail)
+		}
+	}
+	// A YAML tag that elsewhere means "include" is an unknown tag here.
+	if _, err := Parse([]byte("version: 1\nrules: !include /etc/passwd\n"), "inc.yaml"); err == nil {
+		t.Error("!include accepted")
 	}
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/leakdiff/leakdiff/profile"
@@ -12,8 +13,13 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add(builtinYAML)
 	f.Add([]byte(goodRule))
-	if data, err := os.ReadFile("../cmd/testdata/rules/registry.yaml"); err == nil {
-		f.Add(data)
+	for _, pattern := range []string{"../cmd/testdata/rules/*.yaml", "../testdata/*/*.yaml", "testdata/*.yaml"} {
+		files, _ := filepath.Glob(pattern)
+		for _, p := range files {
+			if data, err := os.ReadFile(p); err == nil {
+				f.Add(data)
+			}
+		}
 	}
 	f.Add([]byte("version: 1\nrules: [{id: a, match: [{site: ['(']}]}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
