@@ -3,6 +3,7 @@ package profile
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -245,7 +246,9 @@ func ParseGoroutineDump(r io.Reader, fn func(*Goroutine) error) (DumpStats, erro
 			state = inFile
 		}
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return st, fmt.Errorf("line %d: longer than %s: no goroutine dump has such lines", lineNo+1, byteSize(MaxLineBytes))
+	} else if err != nil {
 		return st, fmt.Errorf("line %d: %w", lineNo+1, err)
 	}
 	if err := emit(); err != nil {

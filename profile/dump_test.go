@@ -147,3 +147,14 @@ func BenchmarkParseGoroutineDump(b *testing.B) {
 		}
 	}
 }
+
+// TestDumpLongLine: a line longer than MaxLineBytes ends the parse with an
+// error that says so, instead of buffering it.
+func TestDumpLongLine(t *testing.T) {
+	t.Parallel()
+	in := "goroutine 1 [running]:\nmain." + strings.Repeat("x", MaxLineBytes+1) + "()\n\t/x.go:1\n"
+	_, err := ParseGoroutineDump(strings.NewReader(in), func(*Goroutine) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "line 2: longer than 4 MiB") {
+		t.Errorf("got %v, want a line-length error on line 2", err)
+	}
+}
