@@ -90,6 +90,6 @@ call site across them and shows which sites grow.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newAnalyzeCmd(stdin, nil), newDiffCmd(stdin), newRulesCmd(), newVersionCmd())
+	root.AddCommand(newAnalyzeCmd(stdin, nil), newDiffCmd(stdin), newCollectCmd(), newRulesCmd(), newVersionCmd())
 	return root
 }

@@ -81,9 +81,14 @@ func Decode(data []byte, name string, opts *DecodeOptions) (*Snapshot, error) {
 	digest := maphash.Bytes(seed, data)
 	var s *Snapshot
 	var err error
-	if isText(data) && looksLikeGoroutineDump(data) {
+	switch {
+	case filepath.Base(name) == CollectIndexName:
+		s = &Snapshot{Kind: KindOther, Type: "collect index", Format: FormatCollectIndex, Cumulative: -1}
+	case isText(data) && looksLikePrometheus(data):
+		s = &Snapshot{Kind: KindOther, Type: "prometheus metrics", Format: FormatPrometheus, Cumulative: -1}
+	case isText(data) && looksLikeGoroutineDump(data):
 		s, err = decodeDump(data, name, &opts.Sites)
-	} else {
+	default:
 		s, err = decodePprof(data, &opts.Sites, opts.Interner)
 	}
 	if err != nil {
@@ -146,7 +151,7 @@ func gunzip(buf *bytes.Buffer, data []byte, maxBytes int64) ([]byte, error) {
 		return nil, err
 	}
 	if size > maxBytes {
-		return nil, fmt.Errorf("%w: inflates to more than %s, the limit (--max-snapshot-size): refused without inflating it into memory", ErrTooLarge, byteSize(maxBytes))
+		return nil, fmt.Errorf("%w: inflates to more than %s, the limit (--max-snapshot-size): refused without holding it in memory", ErrTooLarge, byteSize(maxBytes))
 	}
 	if n, err = inflate(size, size); err != nil {
 		return nil, err
@@ -165,6 +170,17 @@ func byteSize(n int64) string {
 		}
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// CollectIndexName is the index leakdiff collect writes beside the
+// snapshots: read and set aside, not skipped.
+const CollectIndexName = "collect-index.jsonl"
+
+// looksLikePrometheus reports whether text starts like the Prometheus text
+// exposition format (or OpenMetrics): "# HELP name" or "# TYPE name kind".
+func looksLikePrometheus(data []byte) bool {
+	head := string(data[:min(len(data), 512)])
+	return strings.HasPrefix(head, "# HELP ") || strings.HasPrefix(head, "# TYPE ")
 }
 
 // isText reports whether data looks like text: no control byte other than

@@ -60,6 +60,8 @@ const (
 	FormatGoHeapText    Format = "heap-debug1"      // Go heap profile, debug=1 text
 	FormatGoCountText   Format = "go-count-debug1"  // goroutine, goroutineleak, threadcreate
 	FormatGoroutineDump Format = "goroutine-debug2" // runtime.Stack / debug=2 / crash output
+	FormatPrometheus    Format = "prometheus-text"  // /metrics text exposition, set aside
+	FormatCollectIndex  Format = "collect-index"    // leakdiff collect's index, set aside
 )
 
 // TimeOrigin says where a snapshot's time came from, strongest first.
