@@ -6,12 +6,22 @@
 // Usage:
 //
 //	leakdiff analyze [flags] PATH...
+//	leakdiff collect --url URL (--count N | --for DURATION) [flags]
 //	leakdiff diff [flags] BASE NEW
 //	leakdiff version
 //	leakdiff completion bash|zsh|fish|powershell
 //
-// A PATH is a file, a directory (walked; hidden entries are ignored), a glob
-// (expanded by leakdiff when the shell did not) or "-" for standard input.
+// A PATH is a file, a directory (walked; hidden entries are listed as skipped,
+// not read), a glob (expanded by leakdiff when the shell did not) or "-" for
+// standard input.
+//
+// collect takes the series from running programs: it scrapes their
+// net/http/pprof endpoints every --every into --out, one sub-folder per --url
+// (named by the --source at the same position), files named KIND-TIME.pb.gz in
+// UTC, written whole or not at all, every scrape (good or failed, with HTTP
+// status and error) a line of OUT/collect-index.jsonl; --metrics-url keeps the
+// /metrics text beside them; --analyze-every N prints the ranking while it
+// runs; Ctrl-C stops it and leaves a valid folder. Then: leakdiff analyze OUT.
 //
 // # Example
 //
@@ -124,8 +134,17 @@
 //
 // A snapshot's time is its profile's timestamp, else one in its file name
 // (2026-11-21T22:50:01Z, 20261121T225001Z, 2026-11-21_22-50-01, Unix seconds),
-// else the series is put in file-name order and says so. Identical snapshots,
-// and snapshots of the same moment in two formats, are counted once and listed.
+// else the series is put in file-name order and says so. A time more than a
+// week ahead is noted. Identical snapshots of the same moment (copies), and
+// snapshots of the same moment in two formats, are counted once and listed;
+// identical content at different times is a flat series and is kept.
+//
+// Nothing is dropped silently: every input is analysed, counted once, set
+// aside (other profile kinds, Prometheus metrics text, collect's index) or
+// skipped with its reason, in every output format. A gzip stream is inflated
+// only up to --max-snapshot-size (default 1GiB), and one that goes on is
+// measured before it is buffered, so a decompression bomb is refused without
+// the memory it asks for.
 //
 // Sources: one per directory, and within a directory one per file-name stem
 // (primary-heap-*.pb.gz and replica-heap-*.pb.gz are two sources). Override
@@ -139,6 +158,7 @@
 //	0  the analysis ran, and no finding is at or above --fail-on
 //	1  a finding is at or above --fail-on (a CI gate: --fail-on high)
 //	2  bad usage, a bad rule file, no usable snapshot, or --strict with a skipped input
+//	130  interrupted (Ctrl-C): no report written; a second Ctrl-C ends at once
 //
 // # Formats
 //
