@@ -202,8 +202,8 @@ func TestCollectTwoSourcesAndMetrics(t *testing.T) {
 	if len(m) > 0 {
 		data, _ := os.ReadFile(m[0])
 		s, err := profile.Decode(data, m[0], &profile.DecodeOptions{Sites: profile.DefaultSitePolicy()})
-		if err != nil || s.Kind != profile.KindOther || s.Type != "prometheus metrics" {
-			t.Errorf("metrics file decodes as %+v, %v; want set aside as prometheus metrics", s, err)
+		if err != nil || s.Kind != profile.KindMetrics || len(s.Sites) != 1 || s.Sites[0].Site.Function != "go_goroutines" || s.Sites[0].Values[0] != 12 {
+			t.Errorf("metrics file decodes as %+v, %v; want the go_goroutines gauge at 12", s, err)
 		}
 	}
 }

@@ -85,7 +85,7 @@ func Decode(data []byte, name string, opts *DecodeOptions) (*Snapshot, error) {
 	case filepath.Base(name) == CollectIndexName:
 		s = &Snapshot{Kind: KindOther, Type: "collect index", Format: FormatCollectIndex, Cumulative: -1}
 	case isText(data) && looksLikePrometheus(data):
-		s = &Snapshot{Kind: KindOther, Type: "prometheus metrics", Format: FormatPrometheus, Cumulative: -1}
+		s, err = decodeMetrics(data)
 	case isText(data) && looksLikeGoroutineDump(data):
 		s, err = decodeDump(data, name, &opts.Sites)
 	default:

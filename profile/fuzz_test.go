@@ -67,7 +67,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		if s.Kind < KindOther || s.Kind > KindGoroutineLeak {
+		if s.Kind < KindOther || s.Kind > KindMetrics {
 			t.Fatalf("kind %d out of range", s.Kind)
 		}
 		if s.Kind == KindOther {
@@ -139,6 +139,29 @@ func FuzzLeanMatchesPprof(f *testing.F) {
 		}
 		if !reflect.DeepEqual(lean, full) {
 			t.Errorf("lean and pprof differ:\nlean  %+v\npprof %+v", summary(lean), summary(full))
+		}
+	})
+}
+
+// FuzzMetrics: Prometheus text from anywhere decodes into a metrics
+// snapshot whose sites are sorted and sum to its total, or errors.
+func FuzzMetrics(f *testing.F) {
+	seedFiles(f, fixtures+"fixtures/remotedialer-metrics")
+	f.Add([]byte("# TYPE a_total counter\na_total{x=\"1\"} 3\n# TYPE g gauge\ng 2.5\n# EOF\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := decodeMetrics(data)
+		if err != nil {
+			return
+		}
+		var sum int64
+		for i, sv := range s.Sites {
+			if i > 0 && s.Sites[i-1].Site.Compare(sv.Site) > 0 {
+				t.Fatalf("sites not sorted at %d", i)
+			}
+			sum += sv.Values[0]
+		}
+		if sum != s.Totals[0] {
+			t.Fatalf("sites sum to %d, total %d", sum, s.Totals[0])
 		}
 	})
 }

@@ -5,8 +5,9 @@ import (
 	"fmt"
 )
 
-// Kind is what a snapshot measures. Only KindHeap, KindGoroutine and KindGoroutineLeak
-// are analysed; KindOther snapshots are read, named and set aside.
+// Kind is what a snapshot measures. KindHeap, KindGoroutine,
+// KindGoroutineLeak and KindMetrics are analysed; KindOther snapshots are
+// read, named and set aside.
 type Kind int
 
 const (
@@ -20,9 +21,21 @@ const (
 	// KindGoroutineLeak is the runtime's goroutineleak profile: goroutines the
 	// garbage collector proved blocked forever. Every one is a leak.
 	KindGoroutineLeak
+	// KindMetrics is a Prometheus /metrics text snapshot: one site per
+	// gauge or counter sample (Site.File says which); counters are not
+	// trends themselves, but the balance of a pair of them is
+	// (Set.AddBalances).
+	KindMetrics
 )
 
-var kindNames = [...]string{KindOther: "other", KindHeap: "heap", KindGoroutine: "goroutine", KindGoroutineLeak: "goroutineleak"}
+var kindNames = [...]string{KindOther: "other", KindHeap: "heap", KindGoroutine: "goroutine", KindGoroutineLeak: "goroutineleak", KindMetrics: "metrics"}
+
+// Metric site types, in Site.File of KindMetrics sites.
+const (
+	MetricCounter = "counter"
+	MetricGauge   = "gauge"
+	MetricBalance = "balance" // a counter pair's difference
+)
 
 func (k Kind) String() string {
 	if k < 0 || int(k) >= len(kindNames) {
@@ -60,7 +73,7 @@ const (
 	FormatGoHeapText    Format = "heap-debug1"      // Go heap profile, debug=1 text
 	FormatGoCountText   Format = "go-count-debug1"  // goroutine, goroutineleak, threadcreate
 	FormatGoroutineDump Format = "goroutine-debug2" // runtime.Stack / debug=2 / crash output
-	FormatPrometheus    Format = "prometheus-text"  // /metrics text exposition, set aside
+	FormatPrometheus    Format = "prometheus-text"  // /metrics text exposition (KindMetrics)
 	FormatCollectIndex  Format = "collect-index"    // leakdiff collect's index, set aside
 )
 

@@ -106,6 +106,7 @@ var stemDrop = map[string]bool{
 	"stack": true, "stacks": true, "pb": true, "gz": true, "txt": true, "out": true,
 	"proto": true, "pprofgz": true, "threadcreate": true, "block": true, "mutex": true,
 	"cpu": true, "text": true, "raw": true, "z": true, "utc": true, "t": true,
+	"metrics": true, "prom": true, "openmetrics": true,
 }
 
 var stemSplitRE = regexp.MustCompile(`[-_.\s]+`)

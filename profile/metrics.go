@@ -1,0 +1,223 @@
+package profile
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// decodeMetrics reads a Prometheus text exposition (what /metrics serves;
+// OpenMetrics text too, its "# EOF" and "# UNIT" lines dropped) with
+// prometheus/common's parser. Each counter, gauge and untyped sample is a
+// site named name{label="value",…}, its File the type; values are rounded
+// to integers. Histograms and summaries are left out (counted in a note).
+func decodeMetrics(data []byte) (*Snapshot, error) {
+	var clean bytes.Buffer
+	for line := range bytes.Lines(data) {
+		if bytes.HasPrefix(line, []byte("# EOF")) || bytes.HasPrefix(line, []byte("# UNIT ")) {
+			continue
+		}
+		clean.Write(line)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(&clean)
+	if err != nil {
+		return nil, fmt.Errorf("prometheus metrics text: %w", err)
+	}
+	s := &Snapshot{Kind: KindMetrics, Type: "metrics", Format: FormatPrometheus, Cumulative: -1,
+		Metrics: []Metric{{Name: "value", Unit: "count"}}, Totals: []int64{0}}
+	left := 0
+	for name, f := range fams {
+		for _, m := range f.GetMetric() {
+			var v float64
+			typ := MetricGauge
+			switch {
+			case m.Counter != nil:
+				v, typ = m.Counter.GetValue(), MetricCounter
+			case m.Gauge != nil && trendGauge(name):
+				v = m.Gauge.GetValue()
+			case m.Untyped != nil && trendGauge(name):
+				v = m.Untyped.GetValue()
+			case m.Gauge != nil || m.Untyped != nil:
+				continue
+			default:
+				left++
+				continue
+			}
+			if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > 1<<62 {
+				continue
+			}
+			iv := int64(math.Round(v))
+			s.Sites = append(s.Sites, SiteValue{Site: Site{Function: metricID(name, m.GetLabel()), File: typ}, Values: []int64{iv}, StackValue: iv})
+			s.Totals[0] += iv
+		}
+	}
+	if len(s.Sites) == 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("no counter or gauge samples (%d histogram or summary samples)", left))
+	}
+	slices.SortFunc(s.Sites, func(a, b SiteValue) int { return a.Site.Compare(b.Site) })
+	return s, nil
+}
+
+// runtimeGauges are the gauges of the Go and process collectors that grow
+// with a leak; their other gauges (next_gc, *_sys_bytes, stack_*) follow
+// these and would only repeat them.
+var runtimeGauges = map[string]bool{
+	"go_goroutines": true, "go_threads": true,
+	"go_memstats_heap_inuse_bytes": true, "go_memstats_heap_objects": true, "go_memstats_heap_alloc_bytes": true,
+	"process_resident_memory_bytes": true, "process_open_fds": true,
+}
+
+// timeGauge matches gauges that hold a time: they grow by nature.
+var timeGauge = regexp.MustCompile(`(^|_)(time|timestamp|last|start|uptime|age|epoch)(_|$)|_seconds$`)
+
+// trendGauge reports whether a gauge's trend can be a leak: not a time,
+// and of the runtime's gauges only the ones that grow with a leak.
+func trendGauge(name string) bool {
+	if strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_") {
+		return runtimeGauges[name]
+	}
+	return !timeGauge.MatchString(name)
+}
+
+// metricID is name{k="v",…} with labels sorted, as Prometheus prints it.
+func metricID(name string, labels []*dto.LabelPair) string {
+	if len(labels) == 0 {
+		return name
+	}
+	ls := slices.Clone(labels)
+	slices.SortFunc(ls, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
+	var b strings.Builder
+	b.WriteString(name)
+	b.WriteByte('{')
+	for i, l := range ls {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%s=%q", l.GetName(), l.GetValue())
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// MetricName is a metric site's name without its labels.
+func MetricName(id string) string {
+	name, _, _ := strings.Cut(id, "{")
+	return name
+}
+
+func metricLabels(id string) string {
+	_, l, _ := strings.Cut(id, "{")
+	return l
+}
+
+// balanceTokens are the words of counter names that come in pairs: a pair
+// whose difference grows is something opened and not closed.
+var balanceTokens = [][2]string{
+	{"add", "remove"}, {"added", "removed"}, {"adds", "removes"},
+	{"open", "close"}, {"opened", "closed"}, {"opens", "closes"},
+	{"create", "delete"}, {"created", "deleted"}, {"creates", "deletes"},
+	{"start", "end"}, {"started", "ended"}, {"started", "finished"}, {"start", "finish"},
+	{"inc", "dec"}, {"acquire", "release"}, {"acquired", "released"},
+	{"alloc", "free"}, {"allocs", "frees"}, {"register", "unregister"}, {"registered", "unregistered"},
+	{"connect", "disconnect"}, {"connected", "disconnected"}, {"connects", "disconnects"},
+	{"subscribe", "unsubscribe"}, {"watch", "unwatch"},
+}
+
+var nameWord = regexp.MustCompile(`[a-z]+`)
+
+// pairedName returns the partner of counter name a under one token pair
+// (a word of the name, between underscores), or "".
+func pairedName(a string, t [2]string) string {
+	words := strings.Split(a, "_")
+	for i, w := range words {
+		if w == t[0] {
+			out := slices.Clone(words)
+			out[i] = t[1]
+			return strings.Join(out, "_")
+		}
+	}
+	return ""
+}
+
+// AddBalances adds to every metrics series one balance site per counter
+// pair whose names differ by one paired word (add/remove, open/close,
+// created/deleted, …) and whose labels are equal, and per declared pair
+// (A, B) of metric names, where a missing B counts as zero (a counter
+// vector appears only once used). The balance's values are A − B. It
+// returns the pairs it added, as "A − B".
+func (set *Set) AddBalances(declared [][2]string) []string {
+	var added []string
+	for si := range set.Series {
+		s := &set.Series[si]
+		if s.Kind != KindMetrics {
+			continue
+		}
+		counters := map[string]int{}
+		for i, ss := range s.Sites {
+			if ss.Site.File == MetricCounter {
+				counters[ss.Site.Function] = i
+			}
+		}
+		seen := map[string]bool{}
+		add := func(a string, b string, bi int) {
+			key := a + " − " + b
+			if seen[key] {
+				return
+			}
+			seen[key] = true
+			ai := counters[a]
+			v := slices.Clone(s.Sites[ai].Values)
+			if bi >= 0 {
+				for i := range v {
+					v[i] -= s.Sites[bi].Values[i]
+				}
+			}
+			s.Sites = append(s.Sites, SiteSeries{Site: Site{Function: key, File: MetricBalance}, Values: v})
+			added = append(added, key)
+		}
+		ids := make([]string, 0, len(counters))
+		for id := range counters {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, a := range ids {
+			name, labels := MetricName(a), metricLabels(a)
+			for _, t := range balanceTokens {
+				bn := pairedName(name, t)
+				if bn == "" {
+					continue
+				}
+				b := bn
+				if labels != "" {
+					b += "{" + labels
+				}
+				if bi, ok := counters[b]; ok {
+					add(a, b, bi)
+				}
+			}
+			for _, d := range declared {
+				if name != d[0] {
+					continue
+				}
+				b := d[1]
+				if labels != "" {
+					b += "{" + labels
+				}
+				bi, ok := counters[b]
+				if !ok {
+					bi = -1
+				}
+				add(a, b, bi)
+			}
+		}
+	}
+	return added
+}
