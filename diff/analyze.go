@@ -99,6 +99,11 @@ func Analyze(set *profile.Set, o Options) *Analysis {
 			continue
 		}
 		for i := range s.Sites {
+			// A counter only ever grows: its trend says nothing. The
+			// balance of a pair of counters does (Set.AddBalances).
+			if s.Kind == profile.KindMetrics && s.Sites[i].Site.File == profile.MetricCounter {
+				continue
+			}
 			if !allZero(s.Sites[i].Values[start:end]) {
 				jobs = append(jobs, job{si, i})
 			}

@@ -1,0 +1,190 @@
+package diff
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/leakdiff/leakdiff/profile"
+)
+
+// Link is a metrics finding and a profile finding of the same source that
+// grow together.
+type Link struct {
+	Metric, Profile int // indexes into Analysis.Findings
+	// R is Pearson's correlation of the two series' increments between
+	// snapshots of the same moments, or of their levels when either grows
+	// by a constant step (increments without variance); Levels says which.
+	R      float64
+	Levels bool
+	N      int // points compared
+}
+
+// MinLinkR is the correlation from which a link is reported.
+const MinLinkR = 0.8
+
+// Links pairs every growing metrics finding (a gauge or a counter
+// balance) with the growing heap and goroutine findings of the same source
+// whose values move with it, matching snapshots taken within a second of
+// each other (collect scrapes a round at once; scenario files share a
+// time). Correlation of increments is the evidence; two steady linear
+// series have constant increments, and are then compared by level, which
+// says less (any two growing series correlate) and is marked so. At least
+// 5 common snapshots are needed. Each link is also written into both
+// findings' Evidence.
+func (a *Analysis) Links() []Link {
+	var out []Link
+	for mi := range a.Findings {
+		m := &a.Findings[mi]
+		ms := a.Series[m.Series].Series
+		if ms.Kind != profile.KindMetrics || m.Severity < SeverityMedium || m.Trend.TheilSen <= 0 {
+			continue
+		}
+		for pi := range a.Findings {
+			p := &a.Findings[pi]
+			ps := a.Series[p.Series].Series
+			if ps.Kind == profile.KindMetrics || ps.Source != ms.Source || ps.Secondary || p.Severity < SeverityMedium || p.Trend.TheilSen <= 0 {
+				continue
+			}
+			x, y := a.common(m, p)
+			if len(x) < 5 {
+				continue
+			}
+			l := Link{Metric: mi, Profile: pi, N: len(x)}
+			dx, dy := increments(x), increments(y)
+			if stat.Variance(dx, nil) > 0 && stat.Variance(dy, nil) > 0 {
+				l.R = stat.Correlation(dx, dy, nil)
+			} else {
+				l.R, l.Levels = stat.Correlation(x, y, nil), true
+			}
+			if math.IsNaN(l.R) || l.R < MinLinkR {
+				continue
+			}
+			out = append(out, l)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y Link) int {
+		if x.Profile != y.Profile {
+			return x.Profile - y.Profile
+		}
+		return cmpFloat(y.R, x.R)
+	})
+	for _, l := range out {
+		m, p := &a.Findings[l.Metric], &a.Findings[l.Profile]
+		how := fmt.Sprintf("r %.2f of increments over %d snapshots", l.R, l.N)
+		if l.Levels {
+			how = fmt.Sprintf("r %.2f of levels over %d snapshots: one of them grows by constant steps, so increments cannot be compared", l.R, l.N)
+		}
+		p.Evidence = append(p.Evidence, fmt.Sprintf("grows with metric %s (%s)", a.site(m).Function, how))
+		m.Evidence = append(m.Evidence, fmt.Sprintf("grows with %s %s (%s)", a.Series[p.Series].Series.Kind, a.site(p).Function, how))
+	}
+	return out
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (a *Analysis) site(f *Finding) profile.Site {
+	return a.Series[f.Series].Series.Sites[f.Site].Site
+}
+
+// common returns the values of two findings' sites at the snapshots of
+// their fitted segments taken within a second of each other.
+func (a *Analysis) common(m, p *Finding) (x, y []float64) {
+	ms, ps := a.Series[m.Series], a.Series[p.Series]
+	if !ms.Series.TimesKnown || !ps.Series.TimesKnown {
+		return nil, nil
+	}
+	mv, pv := ms.Series.Sites[m.Site].Values, ps.Series.Sites[p.Site].Values
+	j := ps.Start
+	for i := ms.Start; i < len(ms.Series.Times); i++ {
+		t := ms.Series.Times[i]
+		for j < len(ps.Series.Times) && ps.Series.Times[j].Before(t.Add(-time.Second)) {
+			j++
+		}
+		if j < len(ps.Series.Times) && ps.Series.Times[j].Sub(t).Abs() <= time.Second {
+			x, y = append(x, float64(mv[i])), append(y, float64(pv[j]))
+		}
+	}
+	return x, y
+}
+
+func increments(v []float64) []float64 {
+	d := make([]float64, len(v)-1)
+	for i := range d {
+		d[i] = v[i+1] - v[i]
+	}
+	return d
+}
+
+// PerUnit expresses the growth of every heap, goroutine and metrics finding
+// per unit of work: its Theil–Sen slope divided by the Theil–Sen slope of
+// counter (a metric name, summed over its labels) in the same source, over
+// the same hours. The result is keyed by finding index; sources without the
+// counter, or where it does not grow, are named in the returned notes. It
+// is also written into the findings' Evidence.
+func (a *Analysis) PerUnit(counter string) (map[int]float64, []string) {
+	slopes := map[string]float64{} // source → counter slope per hour
+	for _, sf := range a.Series {
+		s := sf.Series
+		if s.Kind != profile.KindMetrics {
+			continue
+		}
+		y := make([]float64, len(s.Times)-sf.Start)
+		found := false
+		for _, ss := range s.Sites {
+			if ss.Site.File == profile.MetricCounter && profile.MetricName(ss.Site.Function) == counter {
+				found = true
+				for i := range y {
+					y[i] += float64(ss.Values[sf.Start+i])
+				}
+			}
+		}
+		if found {
+			slope, _, _ := theilSen(hoursSince(s, sf.Start, len(s.Times)), y, nil)
+			slopes[s.Source] = slope
+		}
+	}
+	out := map[int]float64{}
+	var notes []string
+	noted := map[string]bool{}
+	for i := range a.Findings {
+		f := &a.Findings[i]
+		s := a.Series[f.Series].Series
+		c, ok := slopes[s.Source]
+		if !ok || c <= 0 {
+			if !noted[s.Source] {
+				noted[s.Source] = true
+				if !ok {
+					notes = append(notes, fmt.Sprintf("%s: no counter %s among its metrics snapshots: no growth per unit", s.Source, counter))
+				} else {
+					notes = append(notes, fmt.Sprintf("%s: counter %s does not grow: no growth per unit", s.Source, counter))
+				}
+			}
+			continue
+		}
+		if f.Severity < SeverityLow || f.Trend.TheilSen <= 0 {
+			continue
+		}
+		out[i] = f.Trend.TheilSen / c
+		unit := s.Metric.Unit
+		switch {
+		case s.Kind == profile.KindMetrics:
+			unit = "units"
+		case unit == "count":
+			unit = s.Metric.Name // goroutines, inuse_objects
+		}
+		f.Evidence = append(f.Evidence, fmt.Sprintf("%.3g %s per %s (Theil–Sen slopes %.4g/h ÷ %.4g/h)", out[i], unit, counter, f.Trend.TheilSen, c))
+	}
+	return out, notes
+}
