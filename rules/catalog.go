@@ -54,6 +54,21 @@ func Merge(base *Catalog, extra ...*Catalog) *Catalog {
 	return out
 }
 
+// RelatedMetrics returns every rule's counter pairs, once each.
+func (c *Catalog) RelatedMetrics() [][2]string {
+	var out [][2]string
+	seen := map[[2]string]bool{}
+	for _, r := range c.Rules {
+		for _, p := range r.RelatedMetrics {
+			if len(p) == 2 && !seen[[2]string{p[0], p[1]}] {
+				seen[[2]string{p[0], p[1]}] = true
+				out = append(out, [2]string{p[0], p[1]})
+			}
+		}
+	}
+	return out
+}
+
 // Rule returns the rule with this id, or nil.
 func (c *Catalog) Rule(id string) *Rule {
 	for _, r := range c.Rules {

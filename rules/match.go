@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/leakdiff/leakdiff/diff"
 	"github.com/leakdiff/leakdiff/profile"
@@ -129,6 +130,9 @@ func Annotate(a *diff.Analysis, c *Catalog) map[Key]*Match {
 		s := SubjectOf(a, f)
 		m := c.Match(&s)
 		if m == nil {
+			m = c.matchBalance(&s)
+		}
+		if m == nil {
 			continue
 		}
 		out[Key{f.Series, f.Site}] = m
@@ -138,4 +142,24 @@ func Annotate(a *diff.Analysis, c *Catalog) map[Key]*Match {
 	}
 	a.Rank()
 	return out
+}
+
+// matchBalance matches a counter balance (profile.Set.AddBalances) to the
+// rule that declares its pair in related_metrics.
+func (c *Catalog) matchBalance(s *Subject) *Match {
+	if s.Kind != profile.KindMetrics || s.Site.File != profile.MetricBalance {
+		return nil
+	}
+	a, b, ok := strings.Cut(s.Site.Function, " − ")
+	if !ok {
+		return nil
+	}
+	for _, r := range c.Rules {
+		for _, p := range r.RelatedMetrics {
+			if len(p) == 2 && profile.MetricName(a) == p[0] && profile.MetricName(b) == p[1] {
+				return &Match{Rule: r, Evidence: []string{fmt.Sprintf("related_metrics: %s must move with %s", p[0], p[1])}}
+			}
+		}
+	}
+	return nil
 }

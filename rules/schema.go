@@ -44,6 +44,11 @@ type Rule struct {
 	References []string `yaml:"references,omitempty"`
 	// Metrics are related Prometheus metrics to look at.
 	Metrics []string `yaml:"metrics,omitempty"`
+	// RelatedMetrics are pairs of counters that must move together (added
+	// and removed connections): leakdiff analyze reports a pair whose
+	// difference grows, as a metrics finding. A counter of the pair that
+	// never appears counts as zero.
+	RelatedMetrics [][]string `yaml:"related_metrics,omitempty"`
 	// Severity moves a matched finding's severity up (+1, +2) or down.
 	Severity int `yaml:"severity,omitempty"`
 
@@ -164,6 +169,11 @@ func Parse(data []byte, file string) (*Catalog, error) {
 		}
 		if !kindNames[r.Kind] {
 			bad(line, id, "kind %q: want heap, goroutine, goroutineleak or any", r.Kind)
+		}
+		for _, pair := range r.RelatedMetrics {
+			if len(pair) != 2 || pair[0] == "" || pair[1] == "" || pair[0] == pair[1] {
+				bad(line, id, "related_metrics %v: want pairs of two different counter names", pair)
+			}
 		}
 		if r.Severity < -2 || r.Severity > 2 {
 			bad(line, id, "severity %d: want an adjustment from -2 to 2", r.Severity)
