@@ -42,6 +42,7 @@ type AnalyzeOptions struct {
 	Jobs         int
 	Strict       bool
 	Quiet        bool
+	Per          string
 }
 
 const analyzeExamples = `  # a folder of snapshots, walked recursively (one source per sub-folder)
@@ -55,7 +56,10 @@ const analyzeExamples = `  # a folder of snapshots, walked recursively (one sour
   curl -s localhost:6060/debug/pprof/goroutine?debug=2 | leakdiff analyze -
 
   # one folder holding several processes: take the source from the file name
-  leakdiff analyze --source-regexp '^(?P<source>[a-z0-9-]+)-(heap|goroutine)' ./snapshots/`
+  leakdiff analyze --source-regexp '^(?P<source>[a-z0-9-]+)-(heap|goroutine)' ./snapshots/
+
+  # profiles with /metrics snapshots beside them: growth per request
+  leakdiff analyze --per http_requests_total ./snapshots/`
 
 func newAnalyzeCmd(stdin io.Reader, runF func(context.Context, *AnalyzeOptions, io.Reader, io.Writer, io.Writer) error) *cobra.Command {
 	opts := &AnalyzeOptions{}
@@ -68,9 +72,10 @@ and rank the sites of each series by growth from its first to its last snapshot.
 
 Inputs: pprof protobuf (gzip'd or not) as served by /debug/pprof/heap, /allocs,
 /goroutine and /goroutineleak; the Go debug=1 text profiles (names are read from
-their '#' lines); goroutine dumps (debug=2, runtime.Stack, crash output); the
+their '#' lines); goroutine dumps (debug=2, runtime.Stack, crash output);
+Prometheus /metrics text (counter balances and leak-like gauges); the
 legacy formats pprof itself parses. A PATH may be a file, a directory (walked;
-hidden entries ignored), a glob, or "-" for standard input.
+hidden entries listed as skipped), a glob, or "-" for standard input.
 
 Time of a snapshot: the profile's own timestamp, else one in the file name
 (2026-11-21T22:50:01Z, 20261121T225001Z, 2026-11-21_22-50-01, Unix seconds),
@@ -112,6 +117,7 @@ Files that cannot be read are listed with the reason and the rest is analysed;
 	f.StringArrayVar(&opts.Rules, "rules", nil, "also load rules from this YAML `file`; a rule with a built-in id replaces it (repeatable)")
 	f.BoolVar(&opts.NoBuiltin, "no-builtin-rules", false, "leave out the built-in rule catalog")
 	f.IntVarP(&opts.Jobs, "jobs", "j", 0, "decode `n` files at a time (default: one per core); the result does not depend on it")
+	f.StringVar(&opts.Per, "per", "", "also express each finding's growth per unit of this Prometheus `counter` of its source's metrics snapshots (e.g. http_requests_total: bytes or goroutines per request)")
 	f.BoolVar(&opts.Strict, "strict", false, "exit 2 if any input is skipped")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress and no warnings on stderr")
 	_ = c.RegisterFlagCompletionFunc("granularity", cobra.FixedCompletions([]string{"function", "line"}, cobra.ShellCompDirectiveNoFileComp))
@@ -241,15 +247,26 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	}
 	set := profile.Align(loaded.Snapshots)
 	if len(set.Series) == 0 {
-		warn("no heap or goroutine snapshot among the inputs: nothing to analyse")
+		warn("no heap, goroutine or metrics snapshot among the inputs: nothing to analyse")
 	}
+	set.AddBalances(cat.RelatedMetrics())
 	minSev, _ := diff.ParseSeverity(opts.MinSeverity)
 	var limit int64
 	if opts.MemoryLimit != "" {
 		limit, _ = parseSize(opts.MemoryLimit)
 	}
 	an := diff.Analyze(set, diff.Options{Thresholds: diff.DefaultThresholds(), MemoryLimit: limit})
-	matches := rules.Annotate(an, cat)
+	matches := rules.Annotate(an, cat) // ranks again: findings are final after it
+	links := an.Links()
+	var perUnit map[int]float64
+	if opts.Per != "" {
+		var notes []string
+		perUnit, notes = an.PerUnit(opts.Per)
+		for _, n := range notes {
+			warn("--per: %s", n)
+		}
+		loaded.Warnings = append(loaded.Warnings, prefixAll("--per: ", notes)...)
+	}
 	format, _ := report.ParseFormat(opts.Format)
 	rep := &report.Report{
 		Files:       loaded.Files,
@@ -263,6 +280,9 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 		MemoryLimit: limit,
 		Matches:     matches,
 		Asymmetries: an.Asymmetries(),
+		Links:       links,
+		Per:         opts.Per,
+		PerUnit:     perUnit,
 		Generated:   generatedAt(),
 	}
 	color := opts.Output == "" && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
@@ -290,6 +310,14 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 		}
 	}
 	return nil
+}
+
+func prefixAll(p string, ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = p + s
+	}
+	return out
 }
 
 // generatedAt is the report's time: now, or SOURCE_DATE_EPOCH (Unix

@@ -59,6 +59,9 @@ func WriteHTML(w io.Writer, r *Report) error {
 	v.Analysed = fmt.Sprintf("%d files, %d snapshots in %d series; %d counted once, %d set aside, %d skipped",
 		j.Inputs.Files, j.Inputs.Snapshots, len(j.Series), len(j.Inputs.CountedOnce), len(j.Inputs.SetAside), len(j.Inputs.Skipped))
 	for _, sf := range a.Series {
+		if sf.Series.Kind == profile.KindMetrics {
+			continue // a sum over unrelated metrics: no total to show
+		}
 		s := sf.Series
 		hs := htmlSeries{Name: fmt.Sprintf("%s · %s · %s", s.Source, s.Kind, s.Metric.Name), Snapshots: fmt.Sprint(sf.Total.N),
 			Total: humanValue(s.Metric.Unit, int64(sf.Total.Start), false) + " → " + humanValue(s.Metric.Unit, int64(sf.Total.End), false),

@@ -142,6 +142,28 @@ type JSONFinding struct {
 	Since    *time.Time `json:"since"`
 	Evidence []string   `json:"evidence"`
 	Warnings []string   `json:"warnings"`
+	// Linked are findings of the other side (a metric for a heap or
+	// goroutine finding, and back) of the same source growing with it.
+	Linked []JSONLink `json:"linked"`
+	// PerUnit is the growth per unit of --per's counter; null without it.
+	PerUnit *JSONPerUnit `json:"per_unit"`
+}
+
+// JSONLink is a finding linked to another by correlated growth.
+type JSONLink struct {
+	Kind string `json:"kind"`
+	Site string `json:"site"`
+	// R is Pearson's correlation of increments, or of levels when one of
+	// the two grows by constant steps (By says which).
+	R  float64 `json:"r"`
+	By string  `json:"by"`
+	N  int     `json:"n"`
+}
+
+// JSONPerUnit is a finding's slope over a counter's slope.
+type JSONPerUnit struct {
+	Counter string  `json:"counter"`
+	Value   float64 `json:"value"`
 }
 
 // Site is where a finding's memory or goroutines come from.
@@ -253,6 +275,16 @@ func jsonTrend(t *diff.Trend) JSONTrend {
 		PValue: num(t.P), PMethod: t.PMethod, Trend: t.Shape.String()}
 }
 
+// index is f's index in r.Analysis.Findings, -1 if it is not one of them.
+func (r *Report) index(f *diff.Finding) int {
+	for i := range r.Analysis.Findings {
+		if &r.Analysis.Findings[i] == f {
+			return i
+		}
+	}
+	return -1
+}
+
 func jsonFinding(r *Report, f *diff.Finding, rank int) JSONFinding {
 	sf := &r.Analysis.Series[f.Series]
 	s := sf.Series
@@ -283,6 +315,31 @@ func jsonFinding(r *Report, f *diff.Finding, rank int) JSONFinding {
 			p.T = tp(s.Times[i])
 		}
 		jf.Series = append(jf.Series, p)
+	}
+	jf.Linked = []JSONLink{}
+	if i := r.index(f); i >= 0 {
+		for _, l := range r.Links {
+			other := -1
+			switch i {
+			case l.Metric:
+				other = l.Profile
+			case l.Profile:
+				other = l.Metric
+			}
+			if other < 0 {
+				continue
+			}
+			of := &r.Analysis.Findings[other]
+			by := "increments"
+			if l.Levels {
+				by = "levels"
+			}
+			jf.Linked = append(jf.Linked, JSONLink{Kind: r.Analysis.Series[of.Series].Series.Kind.String(),
+				Site: r.Analysis.Series[of.Series].Series.Sites[of.Site].Site.Function, R: math.Round(l.R*1000) / 1000, By: by, N: l.N})
+		}
+		if v, ok := r.PerUnit[i]; ok {
+			jf.PerUnit = &JSONPerUnit{Counter: r.Per, Value: v}
+		}
 	}
 	if m := r.match(f); m != nil {
 		jf.Rule = &Rule{ID: m.Rule.ID, Title: m.Rule.Title, Remedy: m.Rule.Remedy, Explanation: m.Rule.Explanation,

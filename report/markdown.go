@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leakdiff/leakdiff/diff"
+	"github.com/leakdiff/leakdiff/profile"
 )
 
 // mdCell escapes text for a Markdown table cell.
@@ -57,6 +58,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	fmt.Fprintln(w, "| series | snapshots | total (first → last) | slope | shape | memory limit |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---|---|")
 	for _, sf := range a.Series {
+		if sf.Series.Kind == profile.KindMetrics {
+			continue // a sum over unrelated metrics: no total to show
+		}
 		s := sf.Series
 		limit := fmtLimit(sf.HoursToLimit)
 		fmt.Fprintf(w, "| %s · %s · %s | %d | %s → %s | %s | %s | %s |\n", mdCell(s.Source), s.Kind, s.Metric.Name, sf.Total.N,

@@ -37,6 +37,12 @@ type Report struct {
 	Matches map[rules.Key]*rules.Match
 	// Asymmetries are growth in one source where peers stay flat.
 	Asymmetries []diff.Asymmetry
+	// Links are metrics findings growing with profile findings.
+	Links []diff.Link
+	// Per is --per's counter; PerUnit each finding's growth per unit of it,
+	// by index into Analysis.Findings.
+	Per     string
+	PerUnit map[int]float64
 	// Generated is the time the report is made at (a parameter, so that
 	// output is a pure function of the inputs).
 	Generated time.Time
@@ -197,6 +203,9 @@ func writeSeriesTable(w io.Writer, r *Report) error {
 	t := newTable(w, []tw.Align{tw.AlignLeft, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignLeft})
 	t.Header([]string{"series", "snapshots", "span", "total", "slope", "shape", "limit"})
 	for _, sf := range r.Analysis.Series {
+		if sf.Series.Kind == profile.KindMetrics {
+			continue // a sum over unrelated metrics: no total to show
+		}
 		s := sf.Series
 		tr := &sf.Total
 		span := "no times"
