@@ -98,6 +98,7 @@ func TestScenarios(t *testing.T) {
 				t.Errorf("skipped %s: %v", sk.File, sk.Err)
 			}
 			set := profile.Align(loaded.Snapshots)
+			set.AddBalances(rules.Builtin().RelatedMetrics())
 			an := diff.Analyze(set, diff.Options{})
 			matches := rules.Annotate(an, rules.Builtin())
 			// best returns the top finding of the series e names.

@@ -37,7 +37,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rancher/remotedialer"
+	"github.com/rancher/remotedialer/metrics"
 	"github.com/sirupsen/logrus"
 
 	"github.com/leakdiff/leakdiff/testdata/scenarios/internal/snap"
@@ -53,8 +55,20 @@ var response = func() []byte {
 	return []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body))
 }()
 
+// apiRequests counts the API calls rancher proxies, as a real server's
+// request counter would: leakdiff analyze --per divides growth by it.
+var apiRequests = prometheus.NewCounter(prometheus.CounterOpts{
+	Name: "rancher_api_requests_total",
+	Help: "API requests proxied to downstream clusters.",
+})
+
 func main() {
 	calls := 2
+	// remotedialer's own counters (session_server_total_add_connections,
+	// …_remove_connections, …), registered as Rancher does with
+	// CATTLE_PROMETHEUS_METRICS=true; served only with -formats …,metrics.
+	metrics.Register()
+	prometheus.MustRegister(apiRequests)
 	snap.Main(snap.Options{
 		Out:         "out",
 		Source:      "rancher",
@@ -81,6 +95,7 @@ func main() {
 		dial := server.Dialer(clientKey)
 		return func(int) {
 			for range calls {
+				apiRequests.Inc()
 				if err := apiCall(dial, backend); err != nil {
 					logrus.Errorf("api call: %v", err)
 				}

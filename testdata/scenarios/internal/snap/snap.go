@@ -20,6 +20,8 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 	"io"
 	"net"
 	"net/http"
@@ -46,7 +48,8 @@ type Options struct {
 	SimInterval time.Duration
 	SimStart    time.Time
 	// Formats: "proto" (heap and goroutine protobuf), "debug2" (goroutine
-	// dump text).
+	// dump text), "metrics" (the default Prometheus registry as /metrics
+	// text).
 	Formats string
 	// GC forces a garbage collection before each heap snapshot (what
 	// /debug/pprof/heap?gc=1 does).
@@ -165,6 +168,23 @@ func (w *Writer) Snapshot(i int) error {
 				return err
 			}
 			if err := w.write("goroutine", 0, at, "goroutine-"+stamp+".pb.gz"); err != nil {
+				return err
+			}
+		case "metrics":
+			// The default Prometheus registry, as promhttp serves it on
+			// /metrics: the Go and process collectors plus whatever the
+			// program and its libraries registered.
+			mfs, err := prometheus.DefaultGatherer.Gather()
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			for _, mf := range mfs {
+				if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
+					return err
+				}
+			}
+			if err := os.WriteFile(filepath.Join(w.dir, "metrics-"+stamp+".prom"), buf.Bytes(), 0o644); err != nil {
 				return err
 			}
 		case "debug2":
