@@ -139,6 +139,14 @@
 // snapshots of the same moment in two formats, are counted once and listed;
 // identical content at different times is a flat series and is kept.
 //
+// Prometheus /metrics text snapshots are read too (kind metrics): pairs of
+// counters that must move together (add/remove, open/close, … and the
+// related_metrics of rules) become balance sites A − B, fitted with the
+// gauges that grow with a leak; counters are not findings. --per COUNTER
+// gives each finding's growth per unit of that counter (goroutines per
+// request), and a metrics finding growing with a heap or goroutine finding
+// of the same source is linked to it.
+//
 // Nothing is dropped silently: every input is analysed, counted once, set
 // aside (other profile kinds, Prometheus metrics text, collect's index) or
 // skipped with its reason, in every output format. A gzip stream is inflated
