@@ -20,9 +20,30 @@ import (
 // to integers. Histograms and summaries are left out (counted in a note).
 func decodeMetrics(data []byte) (*Snapshot, error) {
 	var clean bytes.Buffer
+	// OpenMetrics names a counter family without its _total suffix and
+	// adds _created samples: rename the family, drop those samples, and
+	// the Prometheus text parser reads the rest.
+	openMetrics := bytes.Contains(data, []byte("# EOF"))
+	counters := map[string]bool{}
 	for line := range bytes.Lines(data) {
 		if bytes.HasPrefix(line, []byte("# EOF")) || bytes.HasPrefix(line, []byte("# UNIT ")) {
 			continue
+		}
+		if openMetrics {
+			if f := strings.Fields(string(line)); len(f) == 4 && f[0] == "#" && f[1] == "TYPE" && f[3] == "counter" && !strings.HasSuffix(f[2], "_total") {
+				counters[f[2]] = true
+				fmt.Fprintf(&clean, "# TYPE %s_total counter\n", f[2])
+				continue
+			}
+			if f := strings.Fields(string(line)); len(f) >= 3 && f[0] == "#" && f[1] == "HELP" && counters[f[2]] {
+				clean.WriteString(strings.Replace(string(line), f[2], f[2]+"_total", 1))
+				continue
+			}
+			name, _, _ := strings.Cut(string(line), "{")
+			name, _, _ = strings.Cut(name, " ")
+			if base, ok := strings.CutSuffix(name, "_created"); ok && counters[base] {
+				continue
+			}
 		}
 		clean.Write(line)
 	}
