@@ -3,6 +3,7 @@ package profile
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"regexp"
 	"slices"
@@ -47,8 +48,7 @@ func decodeMetrics(data []byte) (*Snapshot, error) {
 		}
 		clean.Write(line)
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(&clean)
+	fams, err := parseMetricsText(&clean)
 	if err != nil {
 		return nil, fmt.Errorf("prometheus metrics text: %w", err)
 	}
@@ -106,6 +106,19 @@ func trendGauge(name string) bool {
 		return runtimeGauges[name]
 	}
 	return !timeGauge.MatchString(name)
+}
+
+// parseMetricsText runs prometheus/common's text parser, which panics on
+// some malformed input (a nil dereference in TextParser.startLabelName on
+// "#…\n{}", found by FuzzMetrics): that is an error about the file here.
+func parseMetricsText(r io.Reader) (fams map[string]*dto.MetricFamily, err error) {
+	defer func() {
+		if e := recover(); e != nil {
+			fams, err = nil, fmt.Errorf("malformed (the text parser failed: %v)", e)
+		}
+	}()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	return p.TextToMetricFamilies(r)
 }
 
 // metricID is name{k="v",…} with labels sorted, as Prometheus prints it.

@@ -38,3 +38,19 @@ func TestDecodeMetricsFormats(t *testing.T) {
 		t.Error("malformed text accepted")
 	}
 }
+
+// TestDecodeMetricsParserPanic: input that makes prometheus/common's text
+// parser panic (found by FuzzMetrics, kept in testdata/fuzz) is refused
+// as malformed, through Decode too.
+func TestDecodeMetricsParserPanic(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"#000000000000000000000000000000000000\n{}", "# HELP x y\n{}", "# TYPE x counter\n{}"} {
+		if _, err := decodeMetrics([]byte(in)); err == nil {
+			t.Errorf("%q accepted", in)
+		}
+		s, err := Decode([]byte(in), "metrics-20261121T090000Z.prom", &DecodeOptions{Sites: DefaultSitePolicy()})
+		if err == nil && s.Kind == KindMetrics && len(s.Sites) > 0 {
+			t.Errorf("%q decoded to %+v", in, s.Sites)
+		}
+	}
+}
