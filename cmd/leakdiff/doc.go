@@ -148,8 +148,8 @@
 // of the same source is linked to it.
 //
 // Nothing is dropped silently: every input is analysed, counted once, set
-// aside (other profile kinds, Prometheus metrics text, collect's index) or
-// skipped with its reason, in every output format. A gzip stream is inflated
+// aside (other profile kinds, collect's index) or skipped with its reason,
+// in every output format. A gzip stream is inflated
 // only up to --max-snapshot-size (default 1GiB), and one that goes on is
 // measured before it is buffered, so a decompression bomb is refused without
 // the memory it asks for.
