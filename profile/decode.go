@@ -384,6 +384,13 @@ var goCountRE = regexp.MustCompile(`^\s*(\S+) profile: total \d+`)
 // (never from the file name) and returns the sample-value index of each
 // metric.
 func classify(types []valueType, s *Snapshot) []int {
+	seen := map[string]bool{}
+	for _, t := range types {
+		if seen[t.Type] {
+			s.Notes = append(s.Notes, fmt.Sprintf("sample type %s appears more than once: the first is used", t.Type))
+		}
+		seen[t.Type] = true
+	}
 	find := func(names ...string) int {
 		for _, n := range names {
 			for i, st := range types {
