@@ -264,8 +264,8 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 		perUnit, notes = an.PerUnit(opts.Per)
 		for _, n := range notes {
 			warn("--per: %s", n)
+			loaded.Warnings = append(loaded.Warnings, "--per: "+n)
 		}
-		loaded.Warnings = append(loaded.Warnings, prefixAll("--per: ", notes)...)
 	}
 	format, _ := report.ParseFormat(opts.Format)
 	rep := &report.Report{
@@ -310,14 +310,6 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 		}
 	}
 	return nil
-}
-
-func prefixAll(p string, ss []string) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = p + s
-	}
-	return out
 }
 
 // generatedAt is the report's time: now, or SOURCE_DATE_EPOCH (Unix

@@ -65,7 +65,7 @@ func TestCollectThenAnalyzeFindsLeak(t *testing.T) {
 	if !strings.Contains(stderr.String(), "collect done: 10 rounds, 20 files, 0 failed scrapes") {
 		t.Errorf("stderr %q, want the summary", stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "== after 5 rounds") {
+	if !strings.Contains(stdout.String(), "== after 5 rounds") || !strings.Contains(stdout.String(), "leakyWorker") {
 		t.Errorf("no live ranking after 5 rounds in:\n%s", stdout.String())
 	}
 	files, _ := filepath.Glob(filepath.Join(out, "svc", "goroutine-*.pb.gz"))

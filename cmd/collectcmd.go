@@ -171,9 +171,13 @@ func runCollect(ctx context.Context, opts *CollectOptions, stdout, stderr io.Wri
 // liveRanking prints the ranking of what is collected so far.
 func liveRanking(ctx context.Context, out string, round int, stdout, stderr io.Writer) {
 	fmt.Fprintf(stdout, "== after %d rounds (%s)\n", round, time.Now().UTC().Format(time.RFC3339))
-	ao := &AnalyzeOptions{Args: []string{out}, Granularity: "function", Site: "auto", MaxSize: "1GiB", Top: 5,
-		MinSeverity: "medium", Format: "table", Quiet: true}
-	if err := runAnalyze(ctx, ao, nil, stdout, stderr); err != nil {
+	// The analyze command itself, so that its flag defaults apply.
+	a := newAnalyzeCmd(nil, nil)
+	a.SilenceUsage, a.SilenceErrors = true, true
+	a.SetArgs([]string{"--quiet", "--top", "5", out})
+	a.SetOut(stdout)
+	a.SetErr(stderr)
+	if err := a.ExecuteContext(ctx); err != nil {
 		var ee *exitError
 		if !errors.As(err, &ee) || ee.code != ExitFindings {
 			fmt.Fprintf(stderr, "leakdiff: analysis after %d rounds: %v\n", round, err)

@@ -10,7 +10,6 @@
 package collect
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -97,7 +97,7 @@ func (c *Config) check() error {
 		c.Kinds = []string{"heap", "goroutine"}
 	}
 	for _, k := range c.Kinds {
-		if !contains(Kinds, k) {
+		if !slices.Contains(Kinds, k) {
 			return fmt.Errorf("unknown kind %q (want %s)", k, strings.Join(Kinds, ", "))
 		}
 	}
@@ -318,12 +318,7 @@ func check(kind string, body []byte) error {
 	if len(body) == 0 {
 		return errors.New("empty body")
 	}
-	if kind == "metrics" {
-		if !bytes.HasPrefix(bytes.TrimSpace(body), []byte("#")) && !bytes.Contains(body[:min(len(body), 4096)], []byte(" ")) {
-			return errors.New("not Prometheus text exposition")
-		}
-		return nil
-	}
+	// The decoder analyze uses tells what the body is, metrics text too.
 	s, err := profile.Decode(body, kind+".pb.gz", &profile.DecodeOptions{Sites: profile.DefaultSitePolicy()})
 	if err != nil {
 		return fmt.Errorf("not a %s profile: %w", kind, err)
@@ -374,13 +369,4 @@ func firstLine(b []byte) string {
 		s = s[:i]
 	}
 	return s
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

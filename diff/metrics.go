@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -70,7 +71,7 @@ func (a *Analysis) Links() []Link {
 		if x.Profile != y.Profile {
 			return x.Profile - y.Profile
 		}
-		return cmpFloat(y.R, x.R)
+		return cmp.Compare(y.R, x.R)
 	})
 	for _, l := range out {
 		m, p := &a.Findings[l.Metric], &a.Findings[l.Profile]
@@ -82,16 +83,6 @@ func (a *Analysis) Links() []Link {
 		m.Evidence = append(m.Evidence, fmt.Sprintf("grows with %s %s (%s)", a.Series[p.Series].Series.Kind, a.site(p).Function, how))
 	}
 	return out
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (a *Analysis) site(f *Finding) profile.Site {

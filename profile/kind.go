@@ -35,6 +35,8 @@ const (
 	MetricCounter = "counter"
 	MetricGauge   = "gauge"
 	MetricBalance = "balance" // a counter pair's difference
+	// BalanceSep joins the two counters of a balance site: "A − B".
+	BalanceSep = " − "
 )
 
 func (k Kind) String() string {

@@ -74,12 +74,11 @@ type leanProfile struct {
 	in        *Interner
 	policy    *SitePolicy
 	// The frame table: every distinct (function, file, line) once, with
-	// its name's id; names and flags hold, per name id used in this
-	// decode, the name and its fnName flags.
+	// its name's id; flags holds, per name id used in this decode, its
+	// fnName flags.
 	frames    []Frame
 	frameName []int32
 	frameHash []uint64 // frameHash of each frame
-	names     []string
 	flags     []uint8
 
 	// Scratch kept between decodes (leanPool).
@@ -98,7 +97,6 @@ func (lp *leanProfile) reset(in *Interner, sp *SitePolicy) {
 	lp.strs, lp.types, lp.samples = lp.strs[:0], lp.types[:0], lp.samples[:0]
 	lp.timeNanos, lp.binary, lp.buildID = 0, "", ""
 	lp.frames, lp.frameName, lp.frameHash = lp.frames[:0], lp.frameName[:0], lp.frameHash[:0]
-	clear(lp.names)
 	clear(lp.flags)
 	lp.locArr, lp.locFrames = lp.locArr[:0], lp.locFrames[:0]
 	lp.funcs, lp.locs = nil, nil
@@ -155,9 +153,8 @@ func (lp *leanProfile) function(raw, file string) leanFunc {
 	if int(e.id) >= len(lp.flags) {
 		n := max(int(e.id)+1, 2*len(lp.flags))
 		lp.flags = append(lp.flags, make([]uint8, n-len(lp.flags))...)
-		lp.names = append(lp.names, make([]string, n-len(lp.names))...)
 	}
-	lp.flags[e.id], lp.names[e.id] = e.flags, e.norm
+	lp.flags[e.id] = e.flags
 	return leanFunc{name: e.norm, file: file, nameID: e.id}
 }
 
@@ -894,18 +891,11 @@ func (ir *idReducer) stack(ids []int32) Stack {
 	if len(ids) == 0 {
 		return nil // as reducer keeps an empty stack
 	}
-	if ir.in != nil {
-		h := ir.in.salt
-		for _, id := range ids {
-			h = mixHash(h, ir.lp.frameHash[id])
-		}
-		return ir.in.stackOf(h, len(ids), func(i int) *Frame { return &ir.lp.frames[ids[i]] }, nil)
+	h := ir.in.salt // decodeLean always has an Interner
+	for _, id := range ids {
+		h = mixHash(h, ir.lp.frameHash[id])
 	}
-	out := make(Stack, len(ids))
-	for i, id := range ids {
-		out[i] = ir.lp.frames[id]
-	}
-	return out
+	return ir.in.stackOf(h, len(ids), func(i int) *Frame { return &ir.lp.frames[ids[i]] }, nil)
 }
 
 // finish returns the sites sorted by Site, and the totals. Each site's stack

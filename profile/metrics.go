@@ -31,12 +31,13 @@ func decodeMetrics(data []byte) (*Snapshot, error) {
 			continue
 		}
 		if openMetrics {
-			if f := strings.Fields(string(line)); len(f) == 4 && f[0] == "#" && f[1] == "TYPE" && f[3] == "counter" && !strings.HasSuffix(f[2], "_total") {
+			f := strings.Fields(string(line))
+			if len(f) == 4 && f[0] == "#" && f[1] == "TYPE" && f[3] == "counter" && !strings.HasSuffix(f[2], "_total") {
 				counters[f[2]] = true
 				fmt.Fprintf(&clean, "# TYPE %s_total counter\n", f[2])
 				continue
 			}
-			if f := strings.Fields(string(line)); len(f) >= 3 && f[0] == "#" && f[1] == "HELP" && counters[f[2]] {
+			if len(f) >= 3 && f[0] == "#" && f[1] == "HELP" && counters[f[2]] {
 				clean.WriteString(strings.Replace(string(line), f[2], f[2]+"_total", 1))
 				continue
 			}
@@ -165,8 +166,6 @@ var balanceTokens = [][2]string{
 	{"subscribe", "unsubscribe"}, {"watch", "unwatch"},
 }
 
-var nameWord = regexp.MustCompile(`[a-z]+`)
-
 // pairedName returns the partner of counter name a under one token pair
 // (a word of the name, between underscores), or "".
 func pairedName(a string, t [2]string) string {
@@ -202,7 +201,7 @@ func (set *Set) AddBalances(declared [][2]string) []string {
 		}
 		seen := map[string]bool{}
 		add := func(a string, b string, bi int) {
-			key := a + " − " + b
+			key := a + BalanceSep + b
 			if seen[key] {
 				return
 			}

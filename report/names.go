@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/leakdiff/leakdiff/profile"
 )
 
 func plural(n int, word string) string {
@@ -38,7 +40,7 @@ func shortMetric(s string) string {
 	}
 	// A balance pairs two counters with the same labels: show the second
 	// by what differs in its name.
-	if a, b, ok := strings.Cut(s, " − "); ok {
+	if a, b, ok := strings.Cut(s, profile.BalanceSep); ok {
 		an, _, _ := strings.Cut(a, "{")
 		bn, _, _ := strings.Cut(b, "{")
 		common := 0
@@ -50,7 +52,7 @@ func shortMetric(s string) string {
 		if common > 0 {
 			bn = "…" + bn[common:]
 		}
-		s = a + " − " + bn
+		s = a + profile.BalanceSep + bn
 	}
 	return labelSet.ReplaceAllStringFunc(s, func(set string) string {
 		var vals []string

@@ -150,7 +150,7 @@ func (c *Catalog) matchBalance(s *Subject) *Match {
 	if s.Kind != profile.KindMetrics || s.Site.File != profile.MetricBalance {
 		return nil
 	}
-	a, b, ok := strings.Cut(s.Site.Function, " − ")
+	a, b, ok := strings.Cut(s.Site.Function, profile.BalanceSep)
 	if !ok {
 		return nil
 	}
