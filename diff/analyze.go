@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,12 +46,46 @@ type Finding struct {
 	// SlopeShare is the site's part of the total's slope: its contribution
 	// to reaching the memory limit. NaN when the total is not growing.
 	SlopeShare float64
-	Score      float64
-	Severity   Severity
+	// Q is the Benjamini–Hochberg adjusted p-value of the site's pace
+	// among the tested (non-constant) sites of its series: rating on
+	// Q < AlphaMedium keeps the expected share of false findings among a
+	// series' reported sites below AlphaMedium. NaN with fewer than 3
+	// points.
+	Q float64
+	// Cost is what the growth will cost if it goes on (see Rate).
+	Cost     Cost
+	Score    float64
+	Severity Severity
+	// Confidence says how far the verdict can be trusted: low with few
+	// snapshots or a late start, medium on a window shorter than
+	// ShortWindow or under 8 snapshots; the reasons are in
+	// Trend.Warnings.
+	Confidence Confidence
 	// Evidence lists facts beyond the numbers (longest goroutine wait, a
 	// restart), for people and for rules.
 	Evidence []string
+	// Symptom marks a runtime gauge of a metrics snapshot (go_goroutines,
+	// go_memstats_*, process_*): it shows a leak's effect on the process,
+	// not where the leak is, so it is never rated above low; Links ties it
+	// to the findings it follows.
+	Symptom bool
+	// Members lists, for the finding that leads a group, the other
+	// findings of the same leak (see Group); GroupedInto is set on a
+	// member and names its lead. GroupShare is the summed share of the
+	// lead and the members of its series.
+	Members     []Ref
+	GroupedInto *Ref
+	GroupShare  float64
+	// GroupWhy says, on a member, what tied it into its group.
+	GroupWhy string
 }
+
+// Ref names a finding by its series and site, which ranking does not
+// change.
+type Ref struct{ Series, Site int }
+
+// Ref returns f's reference.
+func (f *Finding) Ref() Ref { return Ref{f.Series, f.Site} }
 
 // Analysis is the result of Analyze.
 type Analysis struct {
@@ -90,8 +125,8 @@ func Analyze(set *profile.Set, o Options) *Analysis {
 			switch lim := float64(o.MemoryLimit); {
 			case sf.Total.End >= lim:
 				sf.HoursToLimit = 0
-			case sf.Total.TheilSen > 0:
-				sf.HoursToLimit = (lim - sf.Total.End) / sf.Total.TheilSen
+			case sf.Total.Pace.Slope > 0:
+				sf.HoursToLimit = (lim - sf.Total.End) / sf.Total.Pace.Slope
 			}
 		}
 		a.Series = append(a.Series, sf)
@@ -126,13 +161,52 @@ func Analyze(set *profile.Set, o Options) *Analysis {
 				for _, val := range v {
 					y = append(y, float64(val))
 				}
-				a.Findings[j] = finding(s, sf, si, i, fit(xs[si], y, &th, &sc), &th)
+				a.Findings[j] = Finding{Series: si, Site: i, Trend: fit(xs[si], y, &th, &sc)}
 			}
 		}()
 	}
 	wg.Wait()
+	adjustFDR(a.Findings)
+	for j := range a.Findings {
+		f := &a.Findings[j]
+		rate(set, a, f, &th, o.MemoryLimit > 0)
+	}
 	a.Rank()
 	return a
+}
+
+// adjustFDR sets each finding's Q: the Benjamini–Hochberg (1995) step-up
+// adjustment of its pace's p-value among the tested sites of its series,
+// q₍ᵢ₎ = min over j ≥ i of p₍ⱼ₎·m/j for p-values sorted ascending, m the
+// number of tested sites. It controls the false-discovery rate for
+// independent tests and for positively dependent ones (Benjamini and
+// Yekutieli 2001), which sites of one process growing with the same load
+// are. Constant sites were not tested and do not count in m.
+func adjustFDR(fs []Finding) {
+	bySeries := map[int][]int{}
+	for i := range fs {
+		fs[i].Q = math.NaN()
+		if p := fs[i].Trend.Pace.P; !math.IsNaN(p) && fs[i].Trend.Pace.PMethod != "constant" {
+			bySeries[fs[i].Series] = append(bySeries[fs[i].Series], i)
+		} else if fs[i].Trend.Pace.PMethod == "constant" {
+			fs[i].Q = 1
+		}
+	}
+	for _, idx := range bySeries {
+		slices.SortFunc(idx, func(a, b int) int {
+			if c := cmp.Compare(fs[a].Trend.Pace.P, fs[b].Trend.Pace.P); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+		m := float64(len(idx))
+		q := 1.0
+		for r := len(idx) - 1; r >= 0; r-- {
+			i := idx[r]
+			q = min(q, fs[i].Trend.Pace.P*m/float64(r+1))
+			fs[i].Q = q
+		}
+	}
 }
 
 // Rank sorts the findings: severity, then score, then growth, then sites
@@ -146,25 +220,70 @@ func (a *Analysis) Rank() {
 // projection to the memory limit make a site critical.
 const minLimitShare = 0.2
 
-// finding scores and rates one site's trend within its series.
-func finding(s *profile.Series, sf *SeriesFit, si, site int, t Trend, th *Thresholds) Finding {
-	f := Finding{Series: si, Site: site, Trend: t, SlopeShare: math.NaN()}
+// rate scores and rates one site's trend within its series.
+func rate(set *profile.Set, a *Analysis, f *Finding, th *Thresholds, limit bool) {
+	s, sf := &set.Series[f.Series], &a.Series[f.Series]
+	t := &f.Trend
+	f.SlopeShare = math.NaN()
 	if g := sf.Total.Growth; g > 0 && t.Growth > 0 {
 		f.Share = clamp01(t.Growth / g)
 	}
-	if ts := sf.Total.TheilSen; ts > 0 {
-		f.SlopeShare = t.TheilSen / ts
+	if ts := sf.Total.Pace.Slope; ts > 0 {
+		f.SlopeShare = t.Pace.Slope / ts
 	}
-	f.Score = Score(&f.Trend, f.Share)
+	f.Score = Score(t, f.Share)
+	// What the growth will cost: against the source's heap for bytes,
+	// against its goroutines (at least CountRef) for counts; over the
+	// horizon, or until the heap reaches the memory limit.
+	horizon, ref := th.Horizon, max(sf.Total.End, th.CountRef)
+	switch {
+	case s.Kind == profile.KindMetrics:
+		ref = max(math.Abs(t.End), th.CountRef)
+	case s.Metric.Unit == "bytes":
+		ref = sf.Total.End
+		if limit && !math.IsNaN(sf.HoursToLimit) {
+			horizon = min(max(sf.HoursToLimit, 1), 720)
+		}
+	}
+	f.Cost = NewCost(&t.Pace, horizon, ref)
 	// The memory limit makes a site critical only when the site drives a
 	// fair part of the heap's growth towards it.
 	hours := math.NaN()
 	if f.SlopeShare >= minLimitShare {
 		hours = sf.HoursToLimit
 	}
-	f.Severity = Rate(&f.Trend, f.Score, s.Metric.Unit, hours, th)
-	f.Evidence = evidence(s, site, sf.Start)
-	return f
+	f.Severity = Rate(t, f.Q, f.Cost, s.Metric.Unit, hours, th)
+	if s.Kind == profile.KindMetrics && profile.IsRuntimeGauge(s.Sites[f.Site].Site.Function) {
+		f.Symptom = true
+		f.Severity = min(f.Severity, SeverityLow)
+	}
+	f.Confidence = confidence(t, s.TimesKnown, th)
+	f.Evidence = evidence(s, f.Site, sf.Start)
+}
+
+// confidence rates how far t's verdict can be trusted, adding the reason
+// to its warnings.
+func confidence(t *Trend, timesKnown bool, th *Thresholds) Confidence {
+	switch {
+	case t.N <= th.WeakPoints, t.Undecided:
+		return ConfidenceLow
+	case timesKnown && t.Rising() && t.Hours < th.ShortWindow:
+		t.Warnings = append(t.Warnings, fmt.Sprintf("fitted over %s only: rated on %s of growth at this pace, %.0f× the window (confidence lowered; take snapshots over a longer span)",
+			fmtHours(t.Hours), fmtHours(th.Horizon), th.Horizon/max(t.Hours, 1e-9)))
+		return ConfidenceMedium
+	case t.N < minMKPoints:
+		return ConfidenceMedium
+	}
+	return ConfidenceHigh
+}
+
+// fmtHours says a number of hours as a duration: "19s", "24h", "1h45m".
+func fmtHours(h float64) string {
+	d := time.Duration(h * float64(time.Hour)).Round(time.Second)
+	if d >= time.Hour {
+		d = d.Round(time.Minute)
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
 }
 
 func allZero(v []int64) bool {

@@ -1,6 +1,9 @@
 package diff
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Shape is the form of a series over its last segment.
 type Shape int
@@ -19,9 +22,19 @@ const (
 	ShapeSawtooth
 	// ShapeDecline: significant decrease.
 	ShapeDecline
+	// ShapeStaircase: climbs in a few abrupt steps, flat between them, and
+	// is still climbing at the end: a map or slice that never forgets grows
+	// by doubling its storage. A leak.
+	ShapeStaircase
+	// ShapeSlowing: grows, then more slowly from a knot on, but the tail
+	// still rises significantly: a leak whose rate fell (traffic dropped).
+	ShapeSlowing
+	// ShapeFill: flat, then a rise that started late, then flat again (a
+	// bounded cache switched on mid-series that filled up). Not a leak.
+	ShapeFill
 )
 
-var shapeNames = [...]string{"flat", "linear", "plateau", "step", "sawtooth", "decline"}
+var shapeNames = [...]string{"flat", "linear", "plateau", "step", "sawtooth", "decline", "staircase", "slowing", "fill"}
 
 func (s Shape) String() string {
 	if s < 0 || int(s) >= len(shapeNames) {
@@ -46,7 +59,7 @@ func (s *Shape) UnmarshalText(b []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("unknown shape %q (want one of flat, linear, plateau, step, sawtooth, decline)", b)
+	return fmt.Errorf("unknown shape %q (want one of %s)", b, strings.Join(shapeNames[:], ", "))
 }
 
 // Severity ranks findings; higher is worse.
@@ -93,4 +106,30 @@ func ParseSeverity(s string) (Severity, error) {
 	var v Severity
 	err := v.UnmarshalText([]byte(s))
 	return v, err
+}
+
+// Confidence is how far a finding's verdict can be trusted.
+type Confidence int
+
+const (
+	ConfidenceLow Confidence = iota
+	ConfidenceMedium
+	ConfidenceHigh
+)
+
+var confidenceNames = [...]string{"low", "medium", "high"}
+
+func (c Confidence) String() string {
+	if c < 0 || int(c) >= len(confidenceNames) {
+		return fmt.Sprintf("Confidence(%d)", int(c))
+	}
+	return confidenceNames[c]
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (c Confidence) MarshalText() ([]byte, error) {
+	if c < 0 || int(c) >= len(confidenceNames) {
+		return nil, fmt.Errorf("invalid confidence %d", int(c))
+	}
+	return []byte(confidenceNames[c]), nil
 }

@@ -14,7 +14,9 @@ type Thresholds struct {
 	// autocorrelation-corrected Mann–Kendall p-value must be below it).
 	Alpha float64
 	// AlphaMedium is the stricter level a finding needs to be medium or
-	// worse.
+	// worse. It applies to the Benjamini–Hochberg q-value of the site
+	// among its series' sites, so it bounds the expected share of false
+	// findings among those reported (the false-discovery rate).
 	AlphaMedium float64
 	// MKGuard is the level at which the Mann–Kendall test must agree with
 	// the OLS slope's direction for the OLS p-value to decide alone.
@@ -32,12 +34,36 @@ type Thresholds struct {
 	// SawtoothDrop is the fraction of a series' range a single fall must
 	// exceed to count as a release.
 	SawtoothDrop float64
-	// MinGrowthBytes and MinGrowthCount: below this absolute growth over
-	// the fitted span a finding stays low at most.
+	// MinTail is the least number of points after a knot (where growth
+	// levelled off, slowed or a fill ended) that can show whether the tail
+	// is flat; with fewer the verdict says so.
+	MinTail int
+	// MinSince is the least number of points since growth began late in a
+	// series for it to count as a leak: before that a cache filling up and
+	// a leak look alike, and the finding stays below medium.
+	MinSince int
+	// MinGrowthBytes and MinGrowthCount: a two-snapshot difference below
+	// this stays low.
 	MinGrowthBytes float64
 	MinGrowthCount float64
-	// Score thresholds of the severities (see Score).
-	MediumScore, HighScore, CriticalScore float64
+	// Horizon is how many hours of growth a finding is rated on (see
+	// Cost); --memory-limit replaces it by the time to the limit.
+	Horizon float64
+	// MediumCost and HighCost are the fractions of the reference (the
+	// process's heap, or CountRef goroutines) that the slope's lower
+	// confidence bound must add over the horizon for medium and high.
+	MediumCost, HighCost float64
+	// MinCostBytes is the least projected growth, in bytes, that is medium
+	// whatever the heap (a 3 MiB program gaining 100 KiB a day is noise).
+	MinCostBytes float64
+	// CountRef is the least reference for counts (goroutines, metric
+	// balances): a process with 40 goroutines gaining 40 a day has a leak,
+	// but growth is measured against at least this many.
+	CountRef float64
+	// ShortWindow, in hours: a finding fitted over a shorter span is
+	// extrapolated far beyond what was seen; its confidence is lowered,
+	// and it says so.
+	ShortWindow float64
 	// CriticalWithin: a leak is critical only when the memory limit is
 	// projected to be reached within this many hours.
 	CriticalWithin float64
@@ -53,11 +79,16 @@ func DefaultThresholds() Thresholds {
 		ModelMargin:    6,
 		PlateauLast:    0.8,
 		SawtoothDrop:   0.3,
+		MinTail:        5,
+		MinSince:       8,
 		MinGrowthBytes: 256 << 10,
 		MinGrowthCount: 3,
-		MediumScore:    0.5,
-		HighScore:      0.7,
-		CriticalScore:  0.8,
+		Horizon:        24,
+		MediumCost:     0.05,
+		HighCost:       0.5,
+		MinCostBytes:   1 << 20,
+		CountRef:       1000,
+		ShortWindow:    1,
 		CriticalWithin: 24,
 	}
 }
@@ -107,16 +138,34 @@ type Trend struct {
 	// point where a plateau levels off; -1 when it does not apply.
 	ChangeAt int
 	// Since is the index of the point where linear growth began when the
-	// series was flat before (a "hockey stick"); 0 when it grew from the
-	// start.
+	// series was flat before (a "hockey stick"), or where a fill began;
+	// 0 when it grew from the start.
 	Since int
+	// Steps holds a staircase's steps: the index of the first point of
+	// each new level, oldest first; nil for other shapes.
+	Steps []int
+	// Pace is the growth the verdict is about: over the whole series, or
+	// from Since (growth began late) or ChangeAt (slowing) on.
+	Pace Pace
+	// SlopeBefore is, for a slowing leak, the Theil–Sen slope per hour up
+	// to ChangeAt (Pace.Slope is the one after); NaN otherwise.
+	SlopeBefore float64
+	// Undecided is set when growth began so late (fewer than MinSince
+	// points ago) that a leak cannot be told from a cache filling up.
+	Undecided bool
 	// Warnings are caveats a reader must see (few points, no times, …).
 	Warnings []string
 }
 
 // Rising reports whether the trend is a leak's: growth still going on at
 // the end.
-func (t *Trend) Rising() bool { return t.Shape == ShapeLinear && t.Growth > 0 }
+func (t *Trend) Rising() bool {
+	switch t.Shape {
+	case ShapeLinear, ShapeStaircase, ShapeSlowing:
+		return t.Growth > 0
+	}
+	return false
+}
 
 // minMKPoints: below it the Mann–Kendall test cannot reach small p-values
 // and does not guard the decision.
@@ -179,7 +228,8 @@ func fit(x, y []float64, th *Thresholds, sc *scratch) Trend {
 		panic("diff: Fit with slices of different lengths")
 	}
 	n := len(y)
-	t := Trend{N: n, ChangeAt: -1, RelGrowth: math.NaN(), Inflation: 1, P: math.NaN()}
+	t := Trend{N: n, ChangeAt: -1, RelGrowth: math.NaN(), Inflation: 1, P: math.NaN(), SlopeBefore: math.NaN()}
+	t.Pace = Pace{Slope: math.NaN(), GLSSlope: math.NaN(), SE: math.NaN(), Low: math.NaN(), P: math.NaN()}
 	if n == 0 {
 		return t
 	}
@@ -198,6 +248,7 @@ func fit(x, y []float64, th *Thresholds, sc *scratch) Trend {
 		t.P, t.PMethod = 1, "constant"
 		t.OLS.R2, t.OLS.P, t.MK.P = 0, 1, 1
 		t.OLS.Slope, t.OLS.Intercept = 0, y[0]
+		t.Pace = Pace{Slope: 0, GLSSlope: 0, SE: 0, Low: 0, P: 1, PMethod: "constant"}
 		if n <= th.WeakPoints {
 			t.Warnings = append(t.Warnings, fmt.Sprintf("%d snapshots: significance is weak; take more", n))
 		}
@@ -214,21 +265,46 @@ func fit(x, y []float64, th *Thresholds, sc *scratch) Trend {
 	}
 	t.TheilSen, t.TheilSenIntercept, sc.a = theilSen(x, y, sc.a)
 	mkInflation := 1.0
+	var st stairs
 	if n >= 4 {
-		sc.b = residuals(x, y, sc.b, th.ModelMargin)
+		// The noise is measured around the model that explains the
+		// series' structure: a staircase's levels when it climbs in
+		// abrupt steps (around a line, the other stairs would pass for
+		// strong autocorrelation and hide the trend), else a line, a
+		// step or a broken stick (see residuals).
+		st, sc.b = findStairs(y, sc.b)
+		if st.ok {
+			sc.b = st.residuals(y, sc.b)
+		} else {
+			sc.b = residuals(x, y, sc.b, th.ModelMargin)
+		}
 		t.Autocorr = lag1(sc.b)
 		t.Inflation = slopeInflation(x, t.Autocorr)
 		mkInflation = mkInflationAR1(n, t.Autocorr)
 	}
 	t.OLS = fitOLS(x, y, t.Inflation)
 	t.GLSSlope, t.GLSP = math.NaN(), math.NaN()
+	var glsSE float64
 	if n >= 4 {
-		t.GLSSlope, _, t.GLSP = newModels(x, y, t.Autocorr).lineTest()
+		t.GLSSlope, glsSE, t.GLSP = newModels(x, y, t.Autocorr).lineTest()
 	} else {
-		t.GLSSlope, t.GLSP = t.OLS.Slope, t.OLS.P
+		t.GLSSlope, glsSE, t.GLSP = t.OLS.Slope, t.OLS.SE, t.OLS.P
 	}
 	t.MK, sc.a = mannKendall(y, mkInflation, sc.a)
 	t.P, t.PMethod = decide(&t, n, th)
+	if st.ok && t.GLSSlope > 0 {
+		// Two tests of the same rise, the line's and the jumps': the
+		// smaller p, doubled (Bonferroni).
+		if pj := 2 * st.p; pj < t.P {
+			t.P, t.PMethod = min(1, pj), "jumps"
+		} else {
+			t.P = min(1, 2*t.P)
+		}
+	}
+	t.Pace = Pace{From: 0, Slope: t.TheilSen, GLSSlope: t.GLSSlope, SE: glsSE, Low: math.NaN(), P: t.P, PMethod: t.PMethod, Phi: t.Autocorr}
+	if df := float64(n - 2 - b2i(t.Autocorr > 0 && n >= 4)); df >= 1 && !math.IsNaN(glsSE) {
+		t.Pace.Low = t.GLSSlope - distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(0.95)*glsSE
+	}
 
 	switch {
 	case n < 2:
@@ -246,11 +322,21 @@ func fit(x, y []float64, th *Thresholds, sc *scratch) Trend {
 	case n <= th.WeakPoints:
 		t.Warnings = append(t.Warnings, fmt.Sprintf("%d snapshots: significance is weak; take more", n))
 	}
-	t.Shape = classify(x, y, &t, th, sc)
+	t.Shape = classify(x, y, &t, th, sc, &st)
+	// The pace of a leak that began late or slowed is measured where it
+	// is now.
+	switch {
+	case t.Shape == ShapeSlowing:
+		// levelOff measured the pace after the knot.
+		t.SlopeBefore, _, sc.a = theilSen(x[:t.ChangeAt+1], y[:t.ChangeAt+1], sc.a)
+	case t.Shape == ShapeLinear && t.Since > 0:
+		t.Pace = paceOver(x, y, t.Since, t.Autocorr, th, sc)
+	}
 	return t
 }
 
-func classify(x, y []float64, t *Trend, th *Thresholds, sc *scratch) Shape {
+// classify names the shape of a series whose trend test is in t (see Fit).
+func classify(x, y []float64, t *Trend, th *Thresholds, sc *scratch, st *stairs) Shape {
 	lo, hi := y[0], y[0]
 	for _, v := range y {
 		lo, hi = min(lo, v), max(hi, v)
@@ -286,23 +372,59 @@ func classify(x, y []float64, t *Trend, th *Thresholds, sc *scratch) Shape {
 	if saw && !floorsRise {
 		return ShapeSawtooth
 	}
+	if st.ok {
+		if st.climbing(x) {
+			t.Steps = append([]int(nil), st.at...)
+			return ShapeStaircase
+		}
+		// Grew in steps, then stopped for far longer than it ever
+		// waited between two of them: a plateau, or a fill when it was
+		// flat before the first step.
+		t.ChangeAt = st.ends[len(st.ends)-1]
+		if x[st.at[0]]-x[0] >= 0.1*t.Hours {
+			t.Since = st.at[0] - 1
+			return ShapeFill
+		}
+		return ShapePlateau
+	}
 	platSSE, platAt := m.brokenStick(true, th.PlateauLast)
 	bicPlat := m.bic(platSSE, 3)
 	// A leak that started mid-series (flat, then rising) is still linear
 	// growth: the alternatives must beat it too.
 	hockSSE, hockAt := m.brokenStick(false, 1)
 	bicHock := m.bic(hockSSE, 3)
+	fillSSE, fillFrom, fillTo := m.fill(th.PlateauLast)
+	bicFill := m.bic(fillSSE, 4)
 	best, bestBIC := ShapeLinear, min(bicLin, bicHock)-th.ModelMargin
 	if stepAt > 0 && bicStep < bestBIC {
 		best, bestBIC = ShapeStep, bicStep
-		t.ChangeAt = stepAt
 	}
 	if platAt > 0 && bicPlat < bestBIC {
-		best = ShapePlateau
-		t.ChangeAt = platAt
+		best, bestBIC = ShapePlateau, bicPlat
 	}
-	if best != ShapeLinear {
-		return best
+	if fillTo > 0 && bicFill < bestBIC {
+		best = ShapeFill
+	}
+	switch best {
+	case ShapeStep:
+		t.ChangeAt = stepAt
+		return ShapeStep
+	case ShapePlateau:
+		return levelOff(x, y, platAt, t, th, sc)
+	case ShapeFill:
+		// Flat, a rise, flat again: a fill if the end is flat.
+		t.Since, t.ChangeAt = fillFrom, fillTo
+		if len(y)-fillTo < th.MinTail {
+			t.Undecided = true
+			t.Warnings = append(t.Warnings, fmt.Sprintf("growth began late and only %d snapshots follow its end: too few to tell a leak from a cache filling up; take more", len(y)-fillTo))
+			return ShapeFill
+		}
+		if p := paceOver(x, y, fillTo, t.Autocorr, th, sc); p.rises(th.Alpha) {
+			// Still rising after the ramp: a leak that began late.
+			t.ChangeAt = -1
+			return lateStart(y, fillFrom, t, th)
+		}
+		return ShapeFill
 	}
 	t.ChangeAt = -1
 	// Still growing at the end? The second half must rise on its own
@@ -318,9 +440,65 @@ func classify(x, y []float64, t *Trend, th *Thresholds, sc *scratch) Shape {
 		t.Warnings = append(t.Warnings, "rises between sharp releases, and the floor it falls back to keeps rising")
 	}
 	if hockAt > 1 && bicHock < bicLin-th.ModelMargin {
-		t.Since = hockAt
+		return lateStart(y, hockAt, t, th)
 	}
 	return ShapeLinear
+}
+
+// lateStart is linear growth that began at index since, after a flat
+// start; with fewer than MinSince points since, it is undecided.
+func lateStart(y []float64, since int, t *Trend, th *Thresholds) Shape {
+	t.Since = since
+	if k := len(y) - since; k < th.MinSince {
+		t.Undecided = true
+		t.Warnings = append(t.Warnings, fmt.Sprintf("growth began late, %d snapshots before the end: too few to tell a leak from a cache filling up (it takes %d); take more", k, th.MinSince))
+	}
+	return ShapeLinear
+}
+
+// levelOff decides between a plateau and a slowing leak once a rise that
+// levels off at index k beats a line: a plateau when the slope after k is
+// not significantly above zero (segmented regression, see segmentedTail),
+// a slowing leak when it is, unless the rest levels off later in its turn
+// (then a plateau from there: a warm-up that approaches its level
+// gradually).
+func levelOff(x, y []float64, k int, t *Trend, th *Thresholds, sc *scratch) Shape {
+	t.ChangeAt = k
+	n := len(y)
+	if n-k < th.MinTail {
+		t.Warnings = append(t.Warnings, fmt.Sprintf("levelled off with only %d snapshots after: too few to tell whether growth stopped; take more", n-k))
+		return ShapePlateau
+	}
+	// The knot of a slowing leak is where two slopes fit best, not where
+	// a rise and a flat tail do (that one is pulled late by the tail's
+	// own slope).
+	ks := segmentedKnot(x, y, th.MinTail)
+	if ks == 0 {
+		return ShapePlateau
+	}
+	tail := segmentedTail(x, y, ks, sc)
+	if !tail.rises(th.Alpha) {
+		return ShapePlateau
+	}
+	// The two slopes must beat the plateau (slope zero after its own best
+	// knot) by the model margin in BIC, under the same φ: a knot that
+	// landed early in a wandering noise buys a tail slope out of the end
+	// of the rise, but not a better fit.
+	m := newModels(x, y, tail.Phi)
+	if platSSE, pk := m.brokenStick(true, th.PlateauLast); pk > 0 && !(m.bic(tail.sse, 4) < m.bic(platSSE, 3)-th.ModelMargin) {
+		return ShapePlateau
+	}
+	// Does the rest level off in its turn?
+	xs, ys := x[ks:], y[ks:]
+	tm := newModels(xs, ys, tail.Phi)
+	if sse, k2 := tm.brokenStick(true, th.PlateauLast); k2 > 0 && tm.bic(sse, 3) < tm.bic(tm.line(), 2)-th.ModelMargin && len(ys)-k2 >= th.MinTail {
+		if p := segmentedTail(x, y, ks+k2, sc); !p.rises(th.Alpha) {
+			t.ChangeAt = ks + k2
+			return ShapePlateau
+		}
+	}
+	t.ChangeAt, t.Pace = ks, tail
+	return ShapeSlowing
 }
 
 // sawtooth reports whether y rises gradually and falls by more than drop at
@@ -443,13 +621,19 @@ func (m *models) line() float64 {
 // s·sqrt(uu/det) with s² = SSE/(n − 3) (one degree of freedom spent on φ
 // when φ > 0), and the two-sided p-value under Student's t.
 func (m *models) lineTest() (slope, se, p float64) {
+	slope, se, p, _ = m.lineTestDF()
+	return slope, se, p
+}
+
+// lineTestDF is lineTest with the degrees of freedom of its t statistic.
+func (m *models) lineTestDF() (slope, se, p, df float64) {
 	sse, _, slope, det := m.lineFit()
-	df := m.n - 2
+	df = m.n - 2
 	if m.phi > 0 {
 		df--
 	}
 	if math.IsInf(sse, 1) || det <= 0 || df < 1 {
-		return math.NaN(), math.NaN(), math.NaN()
+		return math.NaN(), math.NaN(), math.NaN(), df
 	}
 	se = math.Sqrt(sse / df * m.uu / det)
 	switch {
@@ -461,7 +645,7 @@ func (m *models) lineTest() (slope, se, p float64) {
 	default:
 		p = 0
 	}
-	return slope, se, p
+	return slope, se, p, df
 }
 
 // bic is the Bayesian information criterion of a model with p parameters

@@ -95,16 +95,26 @@ func TestFitFewPoints(t *testing.T) {
 	if two.Shape != ShapeLinear || !math.IsNaN(two.P) || len(two.Warnings) == 0 {
 		t.Errorf("two points: shape %v p %v warnings %v", two.Shape, two.P, two.Warnings)
 	}
-	if sev := Rate(&two, Score(&two, 1), "bytes", math.NaN(), &th); sev != SeverityMedium {
+	if sev := rateAlone(&two, "bytes", &th); sev != SeverityMedium {
 		t.Errorf("two points tripling: severity %v, want medium at most and here medium", sev)
 	}
 	five := Fit(minutes(5), []float64{8, 16, 24, 32, 40}, &th)
 	if five.Shape != ShapeLinear || five.PMethod != "gls" || len(five.Warnings) == 0 {
 		t.Errorf("five points: shape %v method %s warnings %v", five.Shape, five.PMethod, five.Warnings)
 	}
-	if sev := Rate(&five, Score(&five, 1), "count", math.NaN(), &th); sev != SeverityMedium {
+	if sev := rateAlone(&five, "count", &th); sev != SeverityMedium {
 		t.Errorf("five points: severity %v, want medium (capped)", sev)
 	}
+}
+
+// rateAlone rates a trend as the only site of its series: q is its pace's
+// p, the reference its own end level (at least CountRef for counts).
+func rateAlone(t *Trend, unit string, th *Thresholds) Severity {
+	ref := t.End
+	if unit != "bytes" {
+		ref = max(ref, th.CountRef)
+	}
+	return Rate(t, t.Pace.P, NewCost(&t.Pace, th.Horizon, ref), unit, math.NaN(), th)
 }
 
 // TestFitPanicsOnMismatch: lengths that differ are a programmer error.
@@ -130,7 +140,7 @@ func reportedRate(n int, sd, phi float64, level func(i int) float64) float64 {
 		r := rand.New(rand.NewPCG(seed, 0x1eadd1ff))
 		y := shaped(r, n, sd, phi, level)
 		tr := Fit(x, y, &th)
-		if Rate(&tr, Score(&tr, 1), "bytes", math.NaN(), &th) >= SeverityMedium {
+		if rateAlone(&tr, "bytes", &th) >= SeverityMedium {
 			reported++
 		}
 	}

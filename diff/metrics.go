@@ -41,13 +41,13 @@ func (a *Analysis) Links() []Link {
 	for mi := range a.Findings {
 		m := &a.Findings[mi]
 		ms := a.Series[m.Series].Series
-		if ms.Kind != profile.KindMetrics || m.Severity < SeverityMedium || m.Trend.TheilSen <= 0 {
+		if ms.Kind != profile.KindMetrics || !m.Trend.Rising() || m.Severity < SeverityMedium && !m.Symptom || m.Trend.Pace.Slope <= 0 {
 			continue
 		}
 		for pi := range a.Findings {
 			p := &a.Findings[pi]
 			ps := a.Series[p.Series].Series
-			if ps.Kind == profile.KindMetrics || ps.Source != ms.Source || ps.Secondary || p.Severity < SeverityMedium || p.Trend.TheilSen <= 0 {
+			if ps.Kind == profile.KindMetrics || ps.Source != ms.Source || ps.Secondary || p.Severity < SeverityMedium || p.GroupedInto != nil || p.Trend.Pace.Slope <= 0 {
 				continue
 			}
 			x, y := a.common(m, p)
@@ -164,10 +164,10 @@ func (a *Analysis) PerUnit(counter string) (map[int]float64, []string) {
 			}
 			continue
 		}
-		if f.Severity < SeverityLow || f.Trend.TheilSen <= 0 {
+		if f.Severity < SeverityLow || f.Trend.Pace.Slope <= 0 {
 			continue
 		}
-		out[i] = f.Trend.TheilSen / c
+		out[i] = f.Trend.Pace.Slope / c
 		unit := s.Metric.Unit
 		switch {
 		case s.Kind == profile.KindMetrics:
@@ -175,7 +175,7 @@ func (a *Analysis) PerUnit(counter string) (map[int]float64, []string) {
 		case unit == "count":
 			unit = s.Metric.Name // goroutines, inuse_objects
 		}
-		f.Evidence = append(f.Evidence, fmt.Sprintf("%.3g %s per %s (Theil–Sen slopes %.4g/h ÷ %.4g/h)", out[i], unit, counter, f.Trend.TheilSen, c))
+		f.Evidence = append(f.Evidence, fmt.Sprintf("%.3g %s per %s (Theil–Sen slopes %.4g/h ÷ %.4g/h)", out[i], unit, counter, f.Trend.Pace.Slope, c))
 	}
 	return out, notes
 }

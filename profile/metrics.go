@@ -97,6 +97,14 @@ var runtimeGauges = map[string]bool{
 	"process_resident_memory_bytes": true, "process_open_fds": true,
 }
 
+// IsRuntimeGauge reports whether a metrics site (name{labels}) is one of
+// the Go and process collectors' gauges: a leak's symptom in the whole
+// process, not its place.
+func IsRuntimeGauge(site string) bool {
+	name, _, _ := strings.Cut(site, "{")
+	return runtimeGauges[name]
+}
+
 // timeGauge matches gauges that hold a time: they grow by nature.
 var timeGauge = regexp.MustCompile(`(^|_)(time|timestamp|last|start|uptime|age|epoch)(_|$)|_seconds$`)
 
