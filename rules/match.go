@@ -17,7 +17,8 @@ type Subject struct {
 	Stack      profile.Stack
 	Goroutines *profile.GoroutineInfo
 	Shape      diff.Shape
-	// SlopePerHour is the Theil–Sen slope in the series' unit.
+	// SlopePerHour is the Theil–Sen slope of the current growth (the
+	// trend's pace) in the series' unit.
 	SlopePerHour float64
 }
 
@@ -25,7 +26,7 @@ type Subject struct {
 func SubjectOf(a *diff.Analysis, f *diff.Finding) Subject {
 	s := a.Series[f.Series].Series
 	site := s.Sites[f.Site]
-	return Subject{Kind: s.Kind, Site: site.Site, Stack: site.Stack, Goroutines: site.Goroutines, Shape: f.Trend.Shape, SlopePerHour: f.Trend.TheilSen}
+	return Subject{Kind: s.Kind, Site: site.Site, Stack: site.Stack, Goroutines: site.Goroutines, Shape: f.Trend.Shape, SlopePerHour: f.Trend.Pace.Slope}
 }
 
 // Match is a rule that matched, with what matched.
@@ -121,8 +122,9 @@ type Key struct{ Series, Site int }
 
 // Annotate matches every finding of a against c, applies each matched
 // rule's severity adjustment (a rule never raises a finding that is not
-// rising, nor lowers one below info), ranks the findings again, and returns
-// the matches by finding.
+// rising, nor lowers one below info), ranks the findings again, groups the
+// findings of one leak (diff.Analysis.Group, a shared rule being one of
+// its ties), and returns the matches by finding.
 func Annotate(a *diff.Analysis, c *Catalog) map[Key]*Match {
 	out := map[Key]*Match{}
 	for i := range a.Findings {
@@ -141,6 +143,12 @@ func Annotate(a *diff.Analysis, c *Catalog) map[Key]*Match {
 		}
 	}
 	a.Rank()
+	a.Group(func(f *diff.Finding) string {
+		if m := out[Key{f.Series, f.Site}]; m != nil {
+			return m.Rule.ID
+		}
+		return ""
+	})
 	return out
 }
 

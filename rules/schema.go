@@ -79,7 +79,8 @@ type Matcher struct {
 
 // Trend holds conditions on the fitted trend.
 type Trend struct {
-	// Shapes the finding must have; empty means linear only.
+	// Shapes the finding must have; empty means the shapes of a leak
+	// (linear, staircase, slowing).
 	Shapes []string `yaml:"shapes,omitempty"`
 	// MinSlope is the least slope per hour, in the series' unit.
 	MinSlope float64 `yaml:"min_slope,omitempty"`
@@ -217,7 +218,7 @@ func Parse(data []byte, file string) (*Catalog, error) {
 			r.Trend.shapes = append(r.Trend.shapes, sh)
 		}
 		if len(r.Trend.shapes) == 0 {
-			r.Trend.shapes = []diff.Shape{diff.ShapeLinear}
+			r.Trend.shapes = []diff.Shape{diff.ShapeLinear, diff.ShapeStaircase, diff.ShapeSlowing}
 		}
 	}
 	if len(errs) > 0 {
