@@ -21,6 +21,7 @@ var htmlTmpl = template.Must(template.New("report").Parse(htmlTemplate))
 
 type htmlFinding struct {
 	Rank                         int
+	Member                       bool
 	ID                           string
 	Severity, Series, Site, Func string
 	Levels, Slope, R2, P, Shape  string
@@ -29,6 +30,8 @@ type htmlFinding struct {
 	Chart                        template.HTML
 	Summary                      string
 	Notes                        []string
+	Group                        string
+	Members                      []string
 	Stack                        string
 }
 
@@ -65,7 +68,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 		s := sf.Series
 		hs := htmlSeries{Name: fmt.Sprintf("%s · %s · %s", s.Source, s.Kind, s.Metric.Name), Snapshots: fmt.Sprint(sf.Total.N),
 			Total: humanValue(s.Metric.Unit, int64(sf.Total.Start), false) + " → " + humanValue(s.Metric.Unit, int64(sf.Total.End), false),
-			Slope: fmtSlope(s, sf.Total.TheilSen), Shape: sf.Total.Shape.String()}
+			Slope: fmtSlope(s, sf.Total.Pace.Slope), Shape: sf.Total.Shape.String()}
 		if s.TimesKnown {
 			hs.Span = fmt.Sprintf("%s → %s", s.Times[sf.Start].UTC().Format("2006-01-02 15:04"), s.Times[len(s.Times)-1].UTC().Format("15:04 MST"))
 		}
@@ -75,24 +78,58 @@ func WriteHTML(w io.Writer, r *Report) error {
 		}
 		v.Series = append(v.Series, hs)
 	}
+	for _, f := range r.symptoms() {
+		sf := &a.Series[f.Series]
+		s, tr := sf.Series, &f.Trend
+		name := s.Sites[f.Site].Site.Function
+		unit := gaugeUnit(name)
+		hs := htmlSeries{Name: fmt.Sprintf("%s · metrics · %s", s.Source, shortFunction(name)), Snapshots: fmt.Sprint(tr.N),
+			Total: humanValue(unit, int64(tr.Start), false) + " → " + humanValue(unit, int64(tr.End), false),
+			Slope: fmtSlopeUnit(s, unit, tr.Pace.Slope), Shape: tr.Shape.String()}
+		if s.TimesKnown {
+			hs.Span = fmt.Sprintf("%s → %s", s.Times[sf.Start].UTC().Format("2006-01-02 15:04"), s.Times[len(s.Times)-1].UTC().Format("15:04 MST"))
+		}
+		v.Series = append(v.Series, hs)
+	}
 	details := r.Details
 	if details == 0 {
 		details = 3
 	}
-	for i, jf := range j.Findings {
-		f := findingByRank(r, i)
+	listed, _ := r.listed()
+	row := func(f *diff.Finding, rank int, member bool) htmlFinding {
+		s := a.Series[f.Series].Series
+		tr := &f.Trend
+		fn := s.Sites[f.Site].Site.Function
+		hf := htmlFinding{Rank: rank, Member: member, ID: fmt.Sprintf("f%d", rank), Severity: f.Severity.String(), Series: fmt.Sprintf("%s · %s", s.Source, s.Kind),
+			Site: shortFunction(fn), Func: fn,
+			Levels: humanValue(s.Metric.Unit, int64(tr.Start), false) + " → " + humanValue(s.Metric.Unit, int64(tr.End), false),
+			Slope:  fmtSlope(s, tr.Pace.Slope), R2: fmtFloat(tr.OLS.R2, 2), P: fmtP(tr.P), Shape: tr.Shape.String(), Score: fmt.Sprintf("%.2f", f.Score)}
+		if m := r.match(f); m != nil {
+			hf.Rule = &Rule{ID: m.Rule.ID}
+		}
+		return hf
+	}
+	for i, f := range listed {
+		jf := j.Findings[i]
 		sf := &a.Series[f.Series]
 		s := sf.Series
 		tr := &f.Trend
-		hf := htmlFinding{Rank: jf.Rank, ID: fmt.Sprintf("f%d", jf.Rank), Severity: jf.Severity, Series: fmt.Sprintf("%s · %s", s.Source, s.Kind),
-			Site: shortFunction(jf.Site.Function), Func: jf.Site.Function,
-			Levels: humanValue(s.Metric.Unit, int64(tr.Start), false) + " → " + humanValue(s.Metric.Unit, int64(tr.End), false),
-			Slope:  fmtSlope(s, tr.TheilSen), R2: fmtFloat(tr.OLS.R2, 2), P: fmtP(tr.P), Shape: tr.Shape.String(), Score: fmt.Sprintf("%.2f", f.Score), Rule: jf.Rule}
+		hf := row(f, jf.Rank, false)
+		hf.Rule = jf.Rule
 		if i < details {
 			hf.Chart = chart(s, sf.Start, s.Sites[f.Site].Values, tr, 640, 180)
-			hf.Summary = fmt.Sprintf("%s %s over %d snapshots (%s).", fmtSlope(s, tr.TheilSen), tr.Shape, tr.N, statsLine(tr))
-			if f.Share > 0 {
+			hf.Summary = fmt.Sprintf("%s, %s, over %d snapshots (%s). Confidence %s.", fmtSlope(s, tr.Pace.Slope), shapePhrase(sf, tr), tr.N, statsLine(tr), f.Confidence)
+			if c := costPhrase(s, f); c != "" {
+				hf.Summary += " " + capitalize(c) + "."
+			}
+			if f.Share > 0 && len(f.Members) == 0 {
 				hf.Summary += fmt.Sprintf(" %.0f %% of the series' growth.", 100*f.Share)
+			}
+			if g := groupPhrase(r, f); g != "" {
+				hf.Group = capitalize(g) + ":"
+				for _, m := range r.members(f) {
+					hf.Members = append(hf.Members, memberLine(r, m))
+				}
 			}
 			if h := sf.HoursToLimit; !math.IsNaN(h) && h > 0 && !math.IsNaN(f.SlopeShare) {
 				hf.Summary += fmt.Sprintf(" The heap reaches the %s limit in %s at this rate, %.0f %% of it from this site.", humanValue("bytes", r.MemoryLimit, false), fmtDuration(time.Duration(h*float64(time.Hour))), 100*clamp(f.SlopeShare))
@@ -102,6 +139,9 @@ func WriteHTML(w io.Writer, r *Report) error {
 			v.Details = append(v.Details, hf)
 		}
 		v.Findings = append(v.Findings, hf)
+		for _, m := range r.members(f) {
+			v.Findings = append(v.Findings, row(m, jf.Rank, true))
+		}
 	}
 	for _, as := range r.Asymmetries {
 		v.Asymmetries = append(v.Asymmetries, as.Describe())
@@ -115,22 +155,6 @@ func prefixed(p string, ss []string) []string {
 		out[i] = p + s
 	}
 	return out
-}
-
-// findingByRank returns the i-th listed finding (the order BuildJSON uses).
-func findingByRank(r *Report, i int) *diff.Finding {
-	n := 0
-	for k := range r.Analysis.Findings {
-		f := &r.Analysis.Findings[k]
-		if f.Severity < r.MinSeverity {
-			continue
-		}
-		if n == i {
-			return f
-		}
-		n++
-	}
-	return nil
 }
 
 // chart draws values over the fitted snapshots as an SVG line chart with the

@@ -82,6 +82,10 @@ type JSONSeries struct {
 	HoursToLimit *float64 `json:"hours_to_limit"`
 	// Secondary series (inuse_objects) are fitted but not ranked.
 	Secondary bool `json:"secondary"`
+	// Gauge marks a runtime gauge of a metrics snapshot (go_goroutines,
+	// go_memstats_*, process_*): a symptom of the whole process, shown as
+	// a series of its own (metric is the gauge) and never as a finding.
+	Gauge bool `json:"gauge"`
 }
 
 // JSONSegment is a restart inside a series.
@@ -147,6 +151,74 @@ type JSONFinding struct {
 	Linked []JSONLink `json:"linked"`
 	// PerUnit is the growth per unit of --per's counter; null without it.
 	PerUnit *JSONPerUnit `json:"per_unit"`
+
+	// OverallSlopePerHour is the Theil–Sen slope over all fitted snapshots;
+	// slope_per_hour is the pace now: the same, or the slope since growth
+	// began late (since) or slowed (changed_at).
+	OverallSlopePerHour *float64 `json:"overall_slope_per_hour"`
+	// SlopeLowerPerHour is the one-sided 95 % lower confidence bound of the
+	// pace (GLS under AR(1) errors, Student's t): what severity is rated on.
+	SlopeLowerPerHour *float64 `json:"slope_lower_per_hour"`
+	// PaceSince is when the measured pace starts (null: the first fitted
+	// snapshot).
+	PaceSince *time.Time `json:"pace_since"`
+	// QValue is the Benjamini–Hochberg adjusted p-value of the pace among
+	// the tested sites of the series: severity medium or worse needs
+	// q < 0.001, which bounds the false-discovery rate.
+	QValue *float64 `json:"q_value"`
+	// Cost projects the pace's lower bound over a horizon against the
+	// process: the basis of the severity.
+	Cost JSONCost `json:"cost"`
+	// Confidence is high, medium (a window under an hour, or under 8
+	// snapshots) or low (5 snapshots or fewer, or growth that began too
+	// late to tell from a cache filling); warnings say why.
+	Confidence string `json:"confidence"`
+	// Undecided: growth began too late to tell a leak from a fill (held
+	// below medium).
+	Undecided bool `json:"undecided"`
+	// ChangedAt is when a plateau levelled off, a slowing leak slowed, a
+	// fill ended or a step happened; null otherwise.
+	ChangedAt *time.Time `json:"changed_at"`
+	// Steps are a staircase's steps (the first snapshot of each new level).
+	Steps []time.Time `json:"steps"`
+	// ShapeDescription says the shape in words, with its times.
+	ShapeDescription string `json:"shape_description"`
+	// Members are the other sites of the same leak (one leaked goroutine
+	// chain or object graph), grouped under this finding; GroupShare is
+	// the summed share of this site and the members of its series.
+	Members    []JSONMember `json:"members"`
+	GroupShare float64      `json:"group_share"`
+}
+
+// JSONCost is what a finding's growth costs if it goes on (see
+// diff.Cost): the pace's lower bound times horizon_hours is projected
+// (in the finding's unit), fraction = projected / reference.
+type JSONCost struct {
+	HorizonHours float64  `json:"horizon_hours"`
+	Projected    *float64 `json:"projected"`
+	Reference    float64  `json:"reference"`
+	Fraction     *float64 `json:"fraction"`
+}
+
+// JSONMember is one member site of a grouped finding.
+type JSONMember struct {
+	Kind         string   `json:"kind"`
+	Metric       string   `json:"metric"`
+	Unit         string   `json:"unit"`
+	Site         Site     `json:"site"`
+	Stack        []string `json:"stack"`
+	First        float64  `json:"first"`
+	Last         float64  `json:"last"`
+	Growth       float64  `json:"growth"`
+	SlopePerHour *float64 `json:"slope_per_hour"`
+	PValue       *float64 `json:"p_value"`
+	Trend        string   `json:"trend"`
+	Severity     string   `json:"severity"`
+	Share        float64  `json:"share"`
+	// Rule is the id of the rule the member matched, null for none.
+	Rule *string `json:"rule"`
+	// Tie says what tied the member into the group.
+	Tie string `json:"tie"`
 }
 
 // JSONLink is a finding linked to another by correlated growth.
@@ -248,14 +320,23 @@ func BuildJSON(r *Report) *JSONReport {
 		}
 		j.Series = append(j.Series, js)
 	}
-	for i := range a.Findings {
-		f := &a.Findings[i]
-		if f.Severity < r.MinSeverity || len(j.Findings) >= r.top() {
-			j.FindingsNotListed++
-			continue
+	for _, f := range r.symptoms() {
+		sf := &a.Series[f.Series]
+		s := sf.Series
+		name := s.Sites[f.Site].Site.Function
+		js := JSONSeries{Source: s.Source, Kind: s.Kind.String(), Metric: name, Unit: gaugeUnit(name),
+			Snapshots: len(s.Times), Fitted: f.Trend.N, Segments: []JSONSegment{}, Total: jsonTrend(&f.Trend),
+			Secondary: true, Gauge: true}
+		if s.TimesKnown && len(s.Times) > 0 {
+			js.Start, js.End = tp(s.Times[0]), tp(s.Times[len(s.Times)-1])
 		}
+		j.Series = append(j.Series, js)
+	}
+	listed, notListed := r.listed()
+	for _, f := range listed {
 		j.Findings = append(j.Findings, jsonFinding(r, f, len(j.Findings)+1))
 	}
+	j.FindingsNotListed = notListed
 	for _, as := range r.Asymmetries {
 		ja := JSONAsymmetry{Kind: as.Kind.String(), Metric: as.Metric.Name, Growing: as.Growing, Description: as.Describe()}
 		if as.Site.Function != "" {
@@ -271,7 +352,7 @@ func BuildJSON(r *Report) *JSONReport {
 }
 
 func jsonTrend(t *diff.Trend) JSONTrend {
-	return JSONTrend{First: t.Start, Last: t.End, Growth: t.Growth, SlopePerHour: num(t.TheilSen), R2: num(t.OLS.R2),
+	return JSONTrend{First: t.Start, Last: t.End, Growth: t.Growth, SlopePerHour: num(t.Pace.Slope), R2: num(t.OLS.R2),
 		PValue: num(t.P), PMethod: t.PMethod, Trend: t.Shape.String()}
 }
 
@@ -293,7 +374,7 @@ func jsonFinding(r *Report, f *diff.Finding, rank int) JSONFinding {
 	jf := JSONFinding{Rank: rank, Kind: s.Kind.String(), Source: s.Source, Metric: s.Metric.Name, Unit: s.Metric.Unit,
 		Site:  Site{Function: site.Site.Function, File: site.Site.File, Line: site.Site.Line},
 		Stack: site.Stack.Functions(), First: t.Start, Last: t.End, Growth: t.Growth,
-		SlopePerHour: num(t.TheilSen), R2: num(t.OLS.R2), PValue: num(t.P), Trend: t.Shape.String(),
+		SlopePerHour: num(t.Pace.Slope), R2: num(t.OLS.R2), PValue: num(t.P), Trend: t.Shape.String(),
 		Score: math.Round(f.Score*1000) / 1000, Severity: f.Severity.String(), PMethod: t.PMethod,
 		OLSSlopePerHour: num(t.OLS.Slope), MannKendallTau: num(t.MK.Tau), MannKendallP: num(t.MK.P),
 		Autocorrelation: math.Round(t.Autocorr*1000) / 1000, Share: math.Round(f.Share*1000) / 1000,
@@ -308,6 +389,37 @@ func jsonFinding(r *Report, f *diff.Finding, rank int) JSONFinding {
 	}
 	if s.TimesKnown && t.Since > 0 {
 		jf.Since = tp(s.Times[sf.Start+t.Since])
+	}
+	jf.OverallSlopePerHour, jf.SlopeLowerPerHour, jf.QValue = num(t.TheilSen), num(t.Pace.Low), num(f.Q)
+	if s.TimesKnown && t.Pace.From > 0 {
+		jf.PaceSince = tp(s.Times[sf.Start+t.Pace.From])
+	}
+	jf.Cost = JSONCost{HorizonHours: f.Cost.Horizon, Projected: num(f.Cost.Projected), Reference: f.Cost.Ref, Fraction: num(f.Cost.Fraction)}
+	jf.Confidence, jf.Undecided, jf.ShapeDescription = f.Confidence.String(), t.Undecided, shapePhrase(sf, t)
+	if s.TimesKnown && t.ChangeAt > 0 {
+		jf.ChangedAt = tp(s.Times[sf.Start+t.ChangeAt])
+	}
+	jf.Steps = []time.Time{}
+	if s.TimesKnown {
+		for _, i := range t.Steps {
+			jf.Steps = append(jf.Steps, s.Times[sf.Start+i].UTC())
+		}
+	}
+	jf.Members, jf.GroupShare = []JSONMember{}, math.Round(f.GroupShare*1000)/1000
+	for _, m := range r.members(f) {
+		ms := r.Analysis.Series[m.Series].Series
+		msite := ms.Sites[m.Site]
+		mt := &m.Trend
+		jm := JSONMember{Kind: ms.Kind.String(), Metric: ms.Metric.Name, Unit: ms.Metric.Unit,
+			Site:  Site{Function: msite.Site.Function, File: msite.Site.File, Line: msite.Site.Line},
+			Stack: msite.Stack.Functions(), First: mt.Start, Last: mt.End, Growth: mt.Growth,
+			SlopePerHour: num(mt.Pace.Slope), PValue: num(mt.P), Trend: mt.Shape.String(), Severity: m.Severity.String(),
+			Share: math.Round(m.Share*1000) / 1000, Tie: m.GroupWhy}
+		if mm := r.match(m); mm != nil {
+			id := mm.Rule.ID
+			jm.Rule = &id
+		}
+		jf.Members = append(jf.Members, jm)
 	}
 	for i := sf.Start; i < len(s.Times); i++ {
 		p := Point{V: site.Values[i]}

@@ -16,6 +16,20 @@ func mdCell(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
 }
 
+// mdText escapes text from inputs (function names hold * and _) for
+// Markdown prose.
+func mdText(s string) string {
+	return strings.NewReplacer("\\", `\\`, "*", `\*`, "_", `\_`, "`", "'", "[", `\[`, "<", "&lt;", "\n", " ").Replace(s)
+}
+
+// capitalize upper-cases the first letter.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
 // mdCode puts a name in backticks for a table cell (names hold *, [ and |).
 func mdCode(s string) string {
 	return "`" + strings.ReplaceAll(s, "|", `\|`) + "`"
@@ -65,23 +79,26 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		limit := fmtLimit(sf.HoursToLimit)
 		fmt.Fprintf(w, "| %s · %s · %s | %d | %s → %s | %s | %s | %s |\n", mdCell(s.Source), s.Kind, s.Metric.Name, sf.Total.N,
 			humanValue(s.Metric.Unit, int64(sf.Total.Start), false), humanValue(s.Metric.Unit, int64(sf.Total.End), false),
-			fmtSlope(s, sf.Total.TheilSen), sf.Total.Shape, limit)
+			fmtSlope(s, sf.Total.Pace.Slope), sf.Total.Shape, limit)
+	}
+	for _, f := range r.symptoms() {
+		sf := &a.Series[f.Series]
+		s, tr := sf.Series, &f.Trend
+		name := s.Sites[f.Site].Site.Function
+		unit := gaugeUnit(name)
+		fmt.Fprintf(w, "| %s · metrics · %s | %d | %s → %s | %s | %s | |\n", mdCell(s.Source), mdCode(shortFunction(name)), tr.N,
+			humanValue(unit, int64(tr.Start), false), humanValue(unit, int64(tr.End), false), fmtSlopeUnit(s, unit, tr.Pace.Slope), tr.Shape)
 	}
 	fmt.Fprintln(w)
 
-	var listed []*diff.Finding
-	for i := range a.Findings {
-		if f := &a.Findings[i]; f.Severity >= r.MinSeverity && len(listed) < r.top() {
-			listed = append(listed, f)
-		}
-	}
+	listed, _ := r.listed()
 	fmt.Fprintf(w, "## Findings (%s or worse)\n\n", r.MinSeverity)
 	if len(listed) == 0 {
 		fmt.Fprintf(w, "No finding is %s or worse.\n", r.MinSeverity)
 	} else {
 		fmt.Fprintln(w, "| # | severity | series | site | first → last | trend | slope | R² | p | shape | rule |")
 		fmt.Fprintln(w, "|---:|---|---|---|---:|---|---:|---:|---:|---|---|")
-		for i, f := range listed {
+		row := func(rank string, f *diff.Finding, member bool) {
 			s := a.Series[f.Series].Series
 			site := s.Sites[f.Site]
 			tr := &f.Trend
@@ -89,9 +106,19 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			if m := r.match(f); m != nil {
 				rule = mdCode(m.Rule.ID)
 			}
-			fmt.Fprintf(w, "| %d | **%s** | %s · %s | %s | %s → %s | %s | %s | %s | %s | %s | %s |\n", i+1, f.Severity, mdCell(s.Source), s.Kind,
-				mdCode(shortFunction(site.Site.Function)), humanValue(s.Metric.Unit, int64(tr.Start), false), humanValue(s.Metric.Unit, int64(tr.End), false),
-				sparkline(site.Values[a.Series[f.Series].Start:], 16), fmtSlope(s, tr.TheilSen), fmtFloat(tr.OLS.R2, 2), mdCell(fmtP(tr.P)), tr.Shape, rule)
+			sev, name := "**"+f.Severity.String()+"**", mdCode(shortFunction(site.Site.Function))
+			if member {
+				sev, name = f.Severity.String(), "↳ "+name
+			}
+			fmt.Fprintf(w, "| %s | %s | %s · %s | %s | %s → %s | %s | %s | %s | %s | %s | %s |\n", rank, sev, mdCell(s.Source), s.Kind,
+				name, humanValue(s.Metric.Unit, int64(tr.Start), false), humanValue(s.Metric.Unit, int64(tr.End), false),
+				sparkline(site.Values[a.Series[f.Series].Start:], 16), fmtSlope(s, tr.Pace.Slope), fmtFloat(tr.OLS.R2, 2), mdCell(fmtP(tr.P)), tr.Shape, rule)
+		}
+		for i, f := range listed {
+			row(fmt.Sprint(i+1), f, false)
+			for _, m := range r.members(f) {
+				row("", m, true)
+			}
 		}
 	}
 	if j.FindingsNotListed > 0 {
@@ -126,11 +153,21 @@ func writeMarkdownDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 	s := sf.Series
 	site := s.Sites[f.Site]
 	tr := &f.Trend
-	fmt.Fprintf(w, "\n### %d. `%s` — %s\n\n", rank, site.Site.Function, f.Severity)
+	fmt.Fprintf(w, "\n### %d. `%s` — %s (confidence %s)\n\n", rank, site.Site.Function, f.Severity, f.Confidence)
 	fmt.Fprintf(w, "`%s` %s · %s · %s: %s → %s, %s, %s over %d snapshots (%s).\n", sparkline(site.Values[sf.Start:], 32),
 		s.Source, s.Kind, s.Metric.Name, humanValue(s.Metric.Unit, int64(tr.Start), false), humanValue(s.Metric.Unit, int64(tr.End), false),
-		fmtSlope(s, tr.TheilSen), tr.Shape, tr.N, statsLine(tr))
-	if f.Share > 0 {
+		fmtSlope(s, tr.Pace.Slope), mdCell(shapePhrase(sf, tr)), tr.N, statsLine(tr))
+	if c := costPhrase(s, f); c != "" {
+		fmt.Fprintf(w, "\n%s.\n", mdText(capitalize(c)))
+	}
+	if g := groupPhrase(r, f); g != "" {
+		fmt.Fprintf(w, "\n**%s:**\n\n", capitalize(g))
+		for _, m := range r.members(f) {
+			fmt.Fprintf(w, "- %s\n", mdText(memberLine(r, m)))
+		}
+	}
+	if f.Share > 0 && len(f.Members) == 0 {
+		fmt.Fprintln(w)
 		fmt.Fprintf(w, "%.0f %% of the series' growth.", 100*f.Share)
 		if h := sf.HoursToLimit; !math.IsNaN(h) && h > 0 && !math.IsNaN(f.SlopeShare) {
 			fmt.Fprintf(w, " At this rate the heap reaches the %s limit in %s, %.0f %% of it from this site.", humanValue("bytes", r.MemoryLimit, false), fmtDuration(time.Duration(h*float64(time.Hour))), 100*clamp(f.SlopeShare))

@@ -97,10 +97,6 @@ func newTable(w io.Writer, align []tw.Align) *tablewriter.Table {
 // the findings at or above MinSeverity, and details of the first few.
 func WriteText(w io.Writer, r Report) error {
 	a := r.Analysis
-	top := r.Top
-	if top <= 0 {
-		top = 20
-	}
 	details := r.Details
 	if details == 0 {
 		details = 3
@@ -137,16 +133,7 @@ func WriteText(w io.Writer, r Report) error {
 		}
 	}
 
-	var listed []*diff.Finding
-	below := 0
-	for i := range a.Findings {
-		f := &a.Findings[i]
-		if f.Severity >= r.MinSeverity && len(listed) < top {
-			listed = append(listed, f)
-		} else {
-			below++
-		}
-	}
+	listed, below := r.listed()
 	fmt.Fprintln(w)
 	if len(listed) == 0 {
 		fmt.Fprintf(w, "no finding is %s or worse", r.MinSeverity)
@@ -220,7 +207,24 @@ func writeSeriesTable(w io.Writer, r *Report) error {
 		}
 		limit := fmtLimit(sf.HoursToLimit)
 		total := fmt.Sprintf("%s → %s", humanValue(s.Metric.Unit, int64(tr.Start), false), humanValue(s.Metric.Unit, int64(tr.End), false))
-		if err := t.Append([]string{fmt.Sprintf("%s · %s · %s", s.Source, s.Kind, s.Metric.Name), n, span, total, fmtSlope(s, tr.TheilSen), tr.Shape.String(), limit}); err != nil {
+		if err := t.Append([]string{fmt.Sprintf("%s · %s · %s", s.Source, s.Kind, s.Metric.Name), n, span, total, fmtSlope(s, tr.Pace.Slope), tr.Shape.String(), limit}); err != nil {
+			return err
+		}
+	}
+	// Runtime gauges are the whole process's symptoms: beside the totals.
+	for _, f := range r.symptoms() {
+		sf := &r.Analysis.Series[f.Series]
+		s, tr := sf.Series, &f.Trend
+		name := s.Sites[f.Site].Site.Function
+		unit := gaugeUnit(name)
+		span := ""
+		if s.TimesKnown {
+			first, last := s.Times[sf.Start], s.Times[len(s.Times)-1]
+			clock := clockFormat(last.Sub(first))
+			span = fmt.Sprintf("%s → %s (%s)", first.Format("2006-01-02 "+clock), last.Format(clock), fmtDuration(last.Sub(first)))
+		}
+		total := fmt.Sprintf("%s → %s", humanValue(unit, int64(tr.Start), false), humanValue(unit, int64(tr.End), false))
+		if err := t.Append([]string{fmt.Sprintf("%s · metrics · %s", s.Source, shortFunction(name)), fmt.Sprint(tr.N), span, total, fmtSlopeUnit(s, unit, tr.Pace.Slope), tr.Shape.String(), ""}); err != nil {
 			return err
 		}
 	}
@@ -231,7 +235,7 @@ func writeFindingsTable(w io.Writer, r *Report, listed []*diff.Finding) error {
 	fmt.Fprintln(w)
 	t := newTable(w, []tw.Align{tw.AlignRight, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignLeft})
 	t.Header([]string{"#", "severity", "series", "site", "first → last", "trend", "slope", "R²", "p", "shape", "score", "rule"})
-	for i, f := range listed {
+	row := func(rank string, f *diff.Finding, member bool) []string {
 		s := r.Analysis.Series[f.Series].Series
 		site := s.Sites[f.Site]
 		tr := &f.Trend
@@ -239,17 +243,28 @@ func writeFindingsTable(w io.Writer, r *Report, listed []*diff.Finding) error {
 		if r.Line && site.Site.File != "" {
 			name += fmt.Sprintf(" %s:%d", site.Site.File, site.Site.Line)
 		}
+		if member {
+			name = "  ↳ " + name
+		}
 		sc := commonScale(s.Metric.Unit, int64(tr.Start), int64(tr.End))
-		row := []string{
-			fmt.Sprint(i + 1), r.paint(f.Severity, f.Severity.String()), fmt.Sprintf("%s · %s", s.Source, s.Kind), name,
+		out := []string{
+			rank, r.paint(f.Severity, f.Severity.String()), fmt.Sprintf("%s · %s", s.Source, s.Kind), name,
 			sc.format(int64(tr.Start), false) + " → " + sc.format(int64(tr.End), false),
-			sparkline(site.Values[r.Analysis.Series[f.Series].Start:], 16), fmtSlope(s, tr.TheilSen), fmtFloat(tr.OLS.R2, 2), fmtP(tr.P), tr.Shape.String(), fmt.Sprintf("%.2f", f.Score), "—",
+			sparkline(site.Values[r.Analysis.Series[f.Series].Start:], 16), fmtSlope(s, tr.Pace.Slope), fmtFloat(tr.OLS.R2, 2), fmtP(tr.P), tr.Shape.String(), fmt.Sprintf("%.2f", f.Score), "—",
 		}
 		if m := r.match(f); m != nil {
-			row[len(row)-1] = m.Rule.ID
+			out[len(out)-1] = m.Rule.ID
 		}
-		if err := t.Append(row); err != nil {
+		return out
+	}
+	for i, f := range listed {
+		if err := t.Append(row(fmt.Sprint(i+1), f, false)); err != nil {
 			return err
+		}
+		for _, m := range r.members(f) {
+			if err := t.Append(row("", m, true)); err != nil {
+				return err
+			}
 		}
 	}
 	return t.Render()
@@ -261,14 +276,19 @@ func writeDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 	s := sf.Series
 	site := s.Sites[f.Site]
 	tr := &f.Trend
-	fmt.Fprintf(w, "%d. %s — %s · %s · %s — %s\n", rank, site.Site.Function, s.Source, s.Kind, s.Metric.Name, f.Severity)
-	since := ""
-	if s.TimesKnown && tr.Since > 0 {
-		since = " since " + s.Times[sf.Start+tr.Since].Format("2006-01-02 "+clockFormat(s.Times[len(s.Times)-1].Sub(s.Times[sf.Start])))
-	}
-	fmt.Fprintf(w, "   grows %s %s%s: %s → %s over %d snapshots (%s).\n", fmtSlope(s, tr.TheilSen), tr.Shape, since,
+	fmt.Fprintf(w, "%d. %s — %s · %s · %s — %s (confidence %s)\n", rank, site.Site.Function, s.Source, s.Kind, s.Metric.Name, f.Severity, f.Confidence)
+	fmt.Fprintf(w, "   grows %s, %s: %s → %s over %d snapshots (%s).\n", fmtSlope(s, tr.Pace.Slope), shapePhrase(sf, tr),
 		humanValue(s.Metric.Unit, int64(tr.Start), false), humanValue(s.Metric.Unit, int64(tr.End), false), tr.N, statsLine(tr))
-	if !math.IsNaN(f.Share) && f.Share > 0 {
+	if c := costPhrase(s, f); c != "" {
+		fmt.Fprintf(w, "   %s.\n", c)
+	}
+	if g := groupPhrase(r, f); g != "" {
+		fmt.Fprintf(w, "   %s:\n", g)
+		for _, m := range r.members(f) {
+			fmt.Fprintf(w, "     - %s\n", memberLine(r, m))
+		}
+	}
+	if !math.IsNaN(f.Share) && f.Share > 0 && len(f.Members) == 0 {
 		fmt.Fprintf(w, "   %.0f %% of the series' growth", 100*f.Share)
 		if h := sf.HoursToLimit; !math.IsNaN(h) && !math.IsNaN(f.SlopeShare) && h > 0 {
 			fmt.Fprintf(w, "; the heap reaches the %s limit in %s at the current rate, %.0f %% of it from this site", humanValue("bytes", r.MemoryLimit, false), fmtDuration(time.Duration(h*float64(time.Hour))), 100*clamp(f.SlopeShare))
@@ -383,6 +403,11 @@ func fmtP(p float64) string {
 // fmtSlope prints a slope in the series' unit per hour (per snapshot when
 // times are unknown).
 func fmtSlope(s *profile.Series, perHour float64) string {
+	return fmtSlopeUnit(s, s.Metric.Unit, perHour)
+}
+
+// fmtSlopeUnit is fmtSlope in a unit of its own (a metrics gauge's).
+func fmtSlopeUnit(s *profile.Series, unit string, perHour float64) string {
 	if math.IsNaN(perHour) {
 		return "—"
 	}
@@ -390,7 +415,7 @@ func fmtSlope(s *profile.Series, perHour float64) string {
 	if !s.TimesKnown {
 		per = "/snapshot"
 	}
-	if s.Metric.Unit == "bytes" {
+	if unit == "bytes" {
 		return humanValue("bytes", int64(perHour), true) + per
 	}
 	if math.Abs(perHour) < 10 {
@@ -408,7 +433,11 @@ func fmtDuration(d time.Duration) string {
 	case d >= 48*time.Hour:
 		return fmt.Sprintf("%.1fd", d.Hours()/24)
 	case d >= time.Hour:
-		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
+		d = d.Round(time.Minute)
+		if m := d % time.Hour / time.Minute; m != 0 {
+			return fmt.Sprintf("%dh%dm", d/time.Hour, m)
+		}
+		return fmt.Sprintf("%dh", d/time.Hour)
 	default:
 		return d.Round(time.Second).String()
 	}

@@ -39,24 +39,38 @@
 //	 primary · goroutine · goroutines         10  2026-11-22 00:54:59 → 00:55:08 (9s)            26 → 114     +38.7k/h  linear
 //
 //	findings, medium or worse
-//	 #  severity  series               site                first → last          trend       slope       R²    p       shape   score  rule
-//	 1  high      primary · heap       cache.(*Store).Put  0.375 MiB → 2.38 MiB  ▁▁▂▃▄▄▅▆▇█  +880 MiB/h  1.00  <1e-12  linear   0.98  —
-//	 2  high      primary · goroutine  leaky.worker                      7 → 47  ▁▁▂▃▄▄▅▆▇█    +17.6k/h  1.00  <1e-12  linear   0.93  blocked-channel-goroutines
-//	 3  high      primary · goroutine  http.(*conn).serve                3 → 19  ▁▁▂▃▄▄▅▆▇█     +7039/h  1.00  <1e-12  linear   0.90  —
-//	… 27 more finding(s) not listed (--min-severity info --top N to see them)
+//	 #  severity  series               site                                                first → last          trend       slope        R²    p       shape   score  rule
+//	 1  high      primary · heap       cache.(*Store).Put                                  0.375 MiB → 2.38 MiB  ▁▁▂▃▄▄▅▆▇█   +880 MiB/h  1.00  <1e-12  linear   0.98  —
+//	 2  high      primary · goroutine  leaky.worker                                                      7 → 47  ▁▁▂▃▄▄▅▆▇█     +17.6k/h  1.00  <1e-12  linear   0.93  blocked-channel-goroutines
+//	    high      primary · heap         ↳ runtime.systemstack                              13.5 KiB → 55.3 KiB  ▁▁▂▃▄▄▅▆▇█  +17.8 MiB/h  1.00   7e-12  linear   0.88  —
+//	    high      primary · heap         ↳ leaky.worker                                    0.766 KiB → 3.12 KiB  ▁▂▂▃▄▅▆▆▇█  +1.00 MiB/h  0.98   9e-07  linear   0.87  —
+//	 3  high      primary · goroutine  http.(*conn).serve                                                3 → 19  ▁▁▂▃▄▄▅▆▇█      +7039/h  1.00  <1e-12  linear   0.90  —
+//	    high      primary · goroutine    ↳ http.(*persistConn).readLoop                                  3 → 19  ▁▁▂▃▄▄▅▆▇█      +7039/h  1.00  <1e-12  linear   0.90  http-body-not-closed
+//	    high      primary · goroutine    ↳ http.(*persistConn).writeLoop                                 3 → 19  ▁▁▂▃▄▄▅▆▇█      +7039/h  1.00  <1e-12  linear   0.90  http-body-not-closed
+//	    high      primary · heap         ↳ http.(*Transport).startDialConnForLocked.func1    28.2 KiB → 178 KiB  ▁▁▂▃▄▄▅▆▇█  +64.5 MiB/h  1.00  <1e-12  linear   0.88  http-body-not-closed
+//	    high      primary · heap         ↳ http.(*conn).serve                                33.3 KiB → 176 KiB  ▁▁▂▃▄▄▅▆▇█  +61.3 MiB/h  1.00  <1e-12  linear   0.88  —
+//	    high      primary · heap         ↳ http.(*persistConn).readLoop                     1.36 KiB → 8.88 KiB  ▁▁▂▃▄▄▅▆▇█  +3.23 MiB/h  1.00   4e-12  linear   0.88  http-body-not-closed
+//	    high      primary · heap         ↳ http.(*persistConn).writeLoop                    1.58 KiB → 4.35 KiB  ▁▂▃▄▄▄▅▆▇█  +1.13 MiB/h  0.97   3e-05  linear   0.78  http-body-not-closed
+//	… 19 more finding(s) not listed (--min-severity info --top N to see them)
 //
-//	1. github.com/leakdiff/leakdiff/testdata/gen/internal/cache.(*Store).Put — primary · heap · inuse_space — high
-//	   grows +880 MiB/h linear: 384 KiB → 2.38 MiB over 10 snapshots (p <1e-12 by gls+mann-kendall, R² 1.00, Kendall tau 1.00, lag-1 autocorrelation 0.54).
+//	1. github.com/leakdiff/leakdiff/testdata/gen/internal/cache.(*Store).Put — primary · heap · inuse_space — high (confidence medium)
+//	   grows +880 MiB/h, linear: 384 KiB → 2.38 MiB over 10 snapshots (p <1e-12 by gls+mann-kendall, R² 1.00, Kendall tau 1.00, lag-1 autocorrelation 0.54).
+//	   rated on the pace's 95 % lower bound, +877 MiB/h: +20.6 GiB in 24h, 7143× the source's heap (2.95 MiB); q <1e-12 (Benjamini–Hochberg over the series' sites).
 //	   83 % of the series' growth.
+//	   caution: fitted over 9s only: rated on 24h of growth at this pace, 9360× the window (confidence lowered; take snapshots over a longer span).
 //	   no rule in the catalog matches: the statistics found it, the stack below says where to look.
 //	   stack (leaf first, → the site):
 //	   → github.com/leakdiff/leakdiff/testdata/gen/internal/cache.(*Store).Put  cache/cache.go:16
 //	     main.main  gen/main.go:98
 //	     runtime.main  runtime/proc.go:290
 //
-//	2. github.com/leakdiff/leakdiff/testdata/gen/internal/leaky.worker — primary · goroutine · goroutines — high
-//	   grows +17.6k/h linear: 7 → 47 over 10 snapshots (p <1e-12 by gls+mann-kendall, R² 1.00, Kendall tau 1.00, lag-1 autocorrelation 0.26).
-//	   45 % of the series' growth.
+//	2. github.com/leakdiff/leakdiff/testdata/gen/internal/leaky.worker — primary · goroutine · goroutines — high (confidence medium)
+//	   grows +17.6k/h, linear: 7 → 47 over 10 snapshots (p <1e-12 by gls+mann-kendall, R² 1.00, Kendall tau 1.00, lag-1 autocorrelation 0.26).
+//	   rated on the pace's 95 % lower bound, +17.5k/h: +421k in 24h, 421× 1000 goroutines (the source's count, at least 1000); q <1e-12 (Benjamini–Hochberg over the series' sites).
+//	   one leak at 3 sites that grow together:
+//	     - runtime.systemstack (heap · inuse_space): 13.5 KiB → 55.3 KiB, +17.8 MiB/h, linear, 2 % of the series' growth; tied by the heap holds the goroutines' descriptors (runtime.malg), levels r 1.00 at 10 common snapshots
+//	     - github.com/leakdiff/leakdiff/testdata/gen/internal/leaky.worker (heap · inuse_space): 784 B → 3.12 KiB, +1.00 MiB/h, linear, 0 % of the series' growth; tied by the same site, levels r 0.99 at 10 common snapshots
+//	   caution: fitted over 9s only: rated on 24h of growth at this pace, 9359× the window (confidence lowered; take snapshots over a longer span).
 //	   rule blocked-channel-goroutines: Goroutines blocked forever on a channel.
 //	   The classic Go leak: a goroutine sends its result on an unbuffered
 //	   channel after the receiver gave up (a timeout, an early return), or
@@ -76,9 +90,17 @@
 //	     runtime.chansend1  runtime/chan.go:161
 //	   → github.com/leakdiff/leakdiff/testdata/gen/internal/leaky.worker  leaky/leaky.go:35
 //
-//	3. net/http.(*conn).serve — primary · goroutine · goroutines — high
-//	   grows +7039/h linear: 3 → 19 over 10 snapshots (p <1e-12 by gls+mann-kendall, R² 1.00, Kendall tau 1.00, lag-1 autocorrelation 0.26).
-//	   18 % of the series' growth.
+//	3. net/http.(*conn).serve — primary · goroutine · goroutines — high (confidence medium)
+//	   grows +7039/h, linear: 3 → 19 over 10 snapshots (p <1e-12 by gls+mann-kendall, R² 1.00, Kendall tau 1.00, lag-1 autocorrelation 0.26).
+//	   rated on the pace's 95 % lower bound, +7015/h: +168k in 24h, 168× 1000 goroutines (the source's count, at least 1000); q <1e-12 (Benjamini–Hochberg over the series' sites).
+//	   one leak at 7 sites that grow together; together 55 % of the series' growth:
+//	     - net/http.(*persistConn).readLoop (goroutine · goroutines): 3 → 19, +7039/h, linear, 18 % of the series' growth; tied by equal counts at every snapshot
+//	     - net/http.(*persistConn).writeLoop (goroutine · goroutines): 3 → 19, +7039/h, linear, 18 % of the series' growth; tied by equal counts at every snapshot
+//	     - net/http.(*Transport).startDialConnForLocked.func1 (heap · inuse_space): 28.2 KiB → 178 KiB, +64.5 MiB/h, linear, 6 % of the series' growth; tied by the same rule (http-body-not-closed), levels r 1.00 at 10 common snapshots
+//	     - net/http.(*conn).serve (heap · inuse_space): 33.3 KiB → 176 KiB, +61.3 MiB/h, linear, 6 % of the series' growth; tied by the same site, levels r 1.00 at 10 common snapshots
+//	     - net/http.(*persistConn).readLoop (heap · inuse_space): 1.36 KiB → 8.88 KiB, +3.23 MiB/h, linear, 0 % of the series' growth; tied by the same rule (http-body-not-closed), levels r 1.00
+//	     - net/http.(*persistConn).writeLoop (heap · inuse_space): 1.58 KiB → 4.35 KiB, +1.13 MiB/h, linear, 0 % of the series' growth; tied by the same rule (http-body-not-closed), levels r 0.98
+//	   caution: fitted over 9s only: rated on 24h of growth at this pace, 9359× the window (confidence lowered; take snapshots over a longer span).
 //	   no rule in the catalog matches: the statistics found it, the stack below says where to look.
 //	   stack (leaf first, → the site):
 //	     … 9 frame(s)
