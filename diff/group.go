@@ -97,9 +97,11 @@ func (a *Analysis) Group(ruleOf func(f *Finding) string) {
 			}
 		}
 		// Then each group joins at most one better-ranked group of
-		// another series, which has joined none: the heap a leaked
-		// goroutine chain holds joins that chain, and no group becomes a
-		// hub that chains two leaks together.
+		// another series, tied to one of that group's own sites: the heap
+		// a leaked goroutine chain holds joins that chain. A group that
+		// joined only because it holds goroutine descriptors (which every
+		// goroutine leak of the source has) is never joined in its turn,
+		// so it cannot chain two leaks together.
 		comps := map[int][]int{}
 		var roots []int
 		for _, i := range idx {
@@ -113,12 +115,35 @@ func (a *Analysis) Group(ruleOf func(f *Finding) string) {
 		joined := map[int]bool{}
 		for ci, c := range roots {
 			for _, d := range roots[:ci] {
-				if joined[d] || a.Findings[c].Series == a.Findings[d].Series {
+				if a.Findings[c].Series == a.Findings[d].Series {
 					continue
 				}
 				if i, j, why := a.crossTied(comps[d], comps[c], ruleOf); why != "" {
 					union(i, j, why)
 					joined[c] = true
+					break
+				}
+			}
+		}
+		// Last, a heap group that only allocates goroutine descriptors
+		// (runtime.malg: every goroutine started costs one) joins the
+		// best-ranked goroutine group growing with it, under that group's
+		// lead whatever the ranks: it follows the goroutines, it is not
+		// their cause, and it never ties two of them together.
+		for _, c := range roots {
+			if joined[c] || !a.descriptorsOnly(comps[c]) {
+				continue
+			}
+			for _, d := range roots {
+				if a.Series[a.Findings[d].Series].Series.Kind == profile.KindHeap || find(d) == find(c) {
+					continue
+				}
+				if r, k := a.levelsR(&a.Findings[comps[d][0]], &a.Findings[c]); k >= 5 && r >= 0.8 {
+					rd := find(d)
+					parent[find(c)] = rd
+					if a.Findings[c].GroupWhy == "" {
+						a.Findings[c].GroupWhy = fmt.Sprintf("%s, levels r %.2f at %d common snapshots", descriptorsTie, r, k)
+					}
 					break
 				}
 			}
@@ -170,9 +195,6 @@ func (a *Analysis) tied(p, q *Finding, ruleOf func(f *Finding) string) string {
 			how = "one's site is in the other's stack"
 		case createdIn(pss, qss), createdIn(qss, pss):
 			how = "one's goroutines are created in the other's code"
-		case ps.Kind == profile.KindHeap && qs.Kind != profile.KindHeap && holdsGoroutines(pss.Stack),
-			qs.Kind == profile.KindHeap && ps.Kind != profile.KindHeap && holdsGoroutines(qss.Stack):
-			how = "the heap holds the goroutines' descriptors (runtime.malg)"
 		default:
 			return ""
 		}
@@ -215,6 +237,29 @@ func (a *Analysis) tied(p, q *Finding, ruleOf func(f *Finding) string) string {
 		return "one's goroutines are created in the other's code, " + how
 	}
 	return ""
+}
+
+// descriptorsTie is the reason of a tie through goroutine descriptors.
+const descriptorsTie = "the heap holds the goroutines' descriptors (runtime.malg)"
+
+// descriptorsOnly reports whether every finding of a group is heap that
+// allocates goroutine descriptors.
+func (a *Analysis) descriptorsOnly(idx []int) bool {
+	for _, i := range idx {
+		f := &a.Findings[i]
+		s := a.Series[f.Series].Series
+		if s.Kind != profile.KindHeap || !holdsGoroutines(s.Sites[f.Site].Stack) {
+			return false
+		}
+	}
+	return true
+}
+
+// levelsR is Pearson's r of two findings' levels at the snapshots taken
+// together, and how many there are.
+func (a *Analysis) levelsR(p, q *Finding) (float64, int) {
+	x, y := a.common(p, q)
+	return correlation(x, y), len(x)
 }
 
 // crossTied looks for a tie between a member of group d and one of group c
