@@ -143,7 +143,7 @@ func TestGroup(t *testing.T) {
 					site{"runtime.systemstack", []string{"runtime.mallocgc", "runtime.malg", "runtime.newproc1", "runtime.systemstack"}, ramp(n, 64<<10, 6<<10, 0.1, 7)},
 				),
 			}},
-			apart: [][2]string{{"goroutine main.watch", "goroutine main.poll"}},
+			apart:    [][2]string{{"goroutine main.watch", "goroutine main.poll"}},
 			together: [][2]string{{"goroutine main.watch", "heap runtime.systemstack"}},
 		},
 	}
