@@ -41,20 +41,34 @@
 //
 // # Shapes
 //
-// linear (a leak: significant growth still going on at the end), plateau
-// (rose, then levelled off: warm-up, a cache filling), step (a one-time jump),
-// sawtooth (repeated growth and release), flat, decline. Step and plateau are
-// preferred to a line when their GLS model beats it by 6 in BIC ("strong"
-// evidence); a rise is called linear only if the second half of the segment
-// still rises on its own.
+// Leaks: linear (significant growth still going on at the end), staircase
+// (abrupt rising steps, flat between, still climbing: see findStairs),
+// slowing (segmented regression: the slope after the knot is still
+// significant; see segmentedTail). Not leaks: plateau (rose, then flat
+// within its confidence interval), fill (flat, a late ramp, flat again; see
+// models.fill), step (a one-time jump), sawtooth (repeated growth and
+// release), flat, decline. Step, plateau and fill are preferred to a line
+// when their GLS model beats it by 6 in BIC ("strong" evidence); a rise is
+// called linear only if the second half of the segment still rises on its
+// own. Each trend has a Pace: the growth now, over the whole segment or from
+// where growth began late or slowed, with the one-sided 95 % lower bound of
+// its slope.
 //
-// # Score and severity
+// # Score, severity, false discoveries
 //
-// See Score and Rate: score = shape × (0.35·significance + 0.20·fit +
-// 0.20·persistence + 0.25·magnitude) in [0, 1]; medium needs a linear shape,
-// p < 0.001, growth of at least 256 KiB or 3 goroutines, and a score of 0.5;
-// high 0.7; critical 0.8 and the memory limit reached within 24 hours. Two
-// snapshots, or 3 to 5, are medium at most.
+// See Score and Rate. Severity is rated on the Cost: the pace's lower bound
+// projected over 24 hours (or until the memory limit) against the process's
+// heap, or at least 1,000 goroutines; medium needs 5 % of it and a
+// Benjamini–Hochberg q-value below 0.001 among the series' tested sites
+// (adjustFDR), high 50 %; critical the memory limit reached within 24 hours.
+// Two snapshots, or 3 to 5, are medium at most. The score orders findings of
+// one severity.
+//
+// # One leak, one finding
+//
+// Group joins a source's rising findings that are one leak (increments that
+// move together and a tie in the code: a rule, a shared frame, a goroutine's
+// creator, or goroutine counts equal at every snapshot) under one lead.
 //
 // # Limits
 //

@@ -131,13 +131,26 @@
 // is, --site-regexp to pick frames yourself, and --site-skip to add frames
 // that are never a site.
 //
-// Shapes: linear (significant growth still going on at the end: a leak),
-// plateau (grew, then levelled off: warm-up), step (one jump), sawtooth
-// (growth and release), flat, decline. Severities: critical (score ≥ 0.8 and
-// the memory limit reached within 24 h), high (score ≥ 0.7), medium (linear,
-// p < 0.001, growth ≥ 256 KiB or 3 goroutines, score ≥ 0.5), low (rising but
-// weaker), info (not rising). The package doc of
-// github.com/leakdiff/leakdiff/diff gives the methods and the score formula.
+// Shapes of a leak: linear (significant growth still going on at the end;
+// "linear since T" when it began late), staircase (a few abrupt steps, flat
+// between, still climbing: a map or slice growing by doubling) and slowing
+// (grows more slowly since T, but the tail still rises significantly). Not a
+// leak: plateau (grew, then flat within its confidence interval: warm-up),
+// fill (flat, a late rise, flat again: a bounded cache switched on), step
+// (one jump), sawtooth (growth and release), flat, decline.
+//
+// Severity is rated on what the growth will cost: the one-sided 95 % lower
+// bound of its pace, projected over 24 h (with --memory-limit, until the heap
+// reaches it), against the process's heap (goroutines: at least 1,000).
+// High adds half of it, medium 5 % (and 1 MiB), both with a q-value below
+// 0.001 (Benjamini–Hochberg over the series' sites); critical when the heap
+// reaches the memory limit within 24 h and the site drives a fifth of that.
+// Low is a leak's shape but less certain or smaller, or growth that began
+// too late to tell from a cache filling up; info is not a leak's shape.
+// Each finding says its confidence (lowered on a window under an hour, few
+// snapshots or a late start). Sites of one leak (one goroutine chain, the
+// heap it holds) are one finding with its members. The package doc of
+// github.com/leakdiff/leakdiff/diff gives the methods and the formulas.
 //
 // "leakdiff diff BASE NEW" compares two snapshots site by site, aligned by
 // name as go tool pprof -diff_base aligns by address.
