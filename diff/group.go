@@ -76,10 +76,15 @@ func (a *Analysis) Group(ruleOf func(f *Finding) string) {
 	}
 	slices.Sort(srcs)
 	union := func(i, j int, why string) {
-		// The better-ranked root stays root.
+		// The better-ranked root stays root; the reason goes to the
+		// other root (it has none yet), else to j.
 		ri, rj := find(i), find(j)
-		parent[max(ri, rj)] = min(ri, rj)
-		if a.Findings[j].GroupWhy == "" {
+		child := max(ri, rj)
+		parent[child] = min(ri, rj)
+		switch {
+		case a.Findings[child].GroupWhy == "":
+			a.Findings[child].GroupWhy = why
+		case a.Findings[j].GroupWhy == "":
 			a.Findings[j].GroupWhy = why
 		}
 	}
@@ -139,10 +144,10 @@ func (a *Analysis) Group(ruleOf func(f *Finding) string) {
 					continue
 				}
 				if r, k := a.levelsR(&a.Findings[comps[d][0]], &a.Findings[c]); k >= 5 && r >= 0.8 {
-					rd := find(d)
-					parent[find(c)] = rd
-					if a.Findings[c].GroupWhy == "" {
-						a.Findings[c].GroupWhy = fmt.Sprintf("%s, levels r %.2f at %d common snapshots", descriptorsTie, r, k)
+					rc := find(c)
+					parent[rc] = find(d)
+					if a.Findings[rc].GroupWhy == "" {
+						a.Findings[rc].GroupWhy = fmt.Sprintf("%s, levels r %.2f at %d common snapshots", descriptorsTie, r, k)
 					}
 					break
 				}
