@@ -1,0 +1,419 @@
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// The encoding of a reduced snapshot, for moving snapshots between the
+// stages of a distributed pipeline (leakdiff-beam) without their profiles.
+//
+// It is protobuf wire format written field by field with protowire, under
+// a leading version field: readers skip fields they do not know, so fields
+// can be added within a version; a new version is for changes that old
+// readers must refuse. Strings that repeat within a snapshot (function and
+// file names of its stacks) are written once in a table and referred to by
+// index, which keeps a snapshot of thousands of sites to tens of kilobytes.
+//
+//	Snapshot:   1 version (varint, must be 1)   2 strings (bytes, repeated: the table)
+//	            3 file 4 source 5 kind 6 type 7 format (string indexes)
+//	            8 time (varint Unix ns, zigzag) 9 time from (varint) 10 binary (index)
+//	            11 cumulative (zigzag) 12 digest (fixed64) 13 note (index, repeated)
+//	            14 metric (bytes: 1 name, 2 unit, indexes) 15 total (zigzag, repeated)
+//	            16 label (bytes: 1 key, 2 value) 17 site (bytes, repeated)
+//	Site:       1 function 2 file (indexes) 3 line (varint) 4 values (packed zigzag)
+//	            5 stack (packed indexes: function, file, line per frame)
+//	            6 stack value (zigzag) 7 goroutines (bytes)
+//	Goroutines: 1 state (bytes: 1 name index, 2 count) 2 max wait ns 3 leaked 4 created by (index)
+const snapshotCodecVersion = 1
+
+// ErrCodecVersion is returned by UnmarshalBinary for an encoding of a
+// version this build does not read.
+var ErrCodecVersion = errors.New("snapshot encoding of an unknown version")
+
+// strTable numbers the strings of one snapshot.
+type strTable struct {
+	index map[string]uint64
+	list  []string
+}
+
+func (t *strTable) id(s string) uint64 {
+	if i, ok := t.index[s]; ok {
+		return i
+	}
+	i := uint64(len(t.list))
+	t.index[s] = i
+	t.list = append(t.list, s)
+	return i
+}
+
+// MarshalBinary encodes the reduced snapshot (see the encoding above).
+func (s *Snapshot) MarshalBinary() ([]byte, error) {
+	t := &strTable{index: map[string]uint64{}}
+	var body []byte
+	str := func(num protowire.Number, v string) {
+		body = protowire.AppendTag(body, num, protowire.VarintType)
+		body = protowire.AppendVarint(body, t.id(v))
+	}
+	zig := func(b []byte, num protowire.Number, v int64) []byte {
+		b = protowire.AppendTag(b, num, protowire.VarintType)
+		return protowire.AppendVarint(b, protowire.EncodeZigZag(v))
+	}
+	str(3, s.File)
+	str(4, s.Source)
+	str(5, s.Kind.String())
+	str(6, s.Type)
+	str(7, string(s.Format))
+	if !s.Time.IsZero() {
+		body = zig(body, 8, s.Time.UnixNano())
+	}
+	body = protowire.AppendTag(body, 9, protowire.VarintType)
+	body = protowire.AppendVarint(body, uint64(s.TimeFrom))
+	str(10, s.Binary)
+	body = zig(body, 11, s.Cumulative)
+	body = protowire.AppendTag(body, 12, protowire.Fixed64Type)
+	body = protowire.AppendFixed64(body, s.Digest)
+	for _, n := range s.Notes {
+		str(13, n)
+	}
+	for _, m := range s.Metrics {
+		var b []byte
+		b = protowire.AppendTag(b, 1, protowire.VarintType)
+		b = protowire.AppendVarint(b, t.id(m.Name))
+		b = protowire.AppendTag(b, 2, protowire.VarintType)
+		b = protowire.AppendVarint(b, t.id(m.Unit))
+		body = protowire.AppendTag(body, 14, protowire.BytesType)
+		body = protowire.AppendBytes(body, b)
+	}
+	for _, v := range s.Totals {
+		body = zig(body, 15, v)
+	}
+	keys := make([]string, 0, len(s.Labels))
+	for k := range s.Labels {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		var b []byte
+		b = protowire.AppendTag(b, 1, protowire.VarintType)
+		b = protowire.AppendVarint(b, t.id(k))
+		b = protowire.AppendTag(b, 2, protowire.VarintType)
+		b = protowire.AppendVarint(b, t.id(s.Labels[k]))
+		body = protowire.AppendTag(body, 16, protowire.BytesType)
+		body = protowire.AppendBytes(body, b)
+	}
+	var sb, packed []byte
+	for i := range s.Sites {
+		sv := &s.Sites[i]
+		sb = sb[:0]
+		sb = protowire.AppendTag(sb, 1, protowire.VarintType)
+		sb = protowire.AppendVarint(sb, t.id(sv.Site.Function))
+		sb = protowire.AppendTag(sb, 2, protowire.VarintType)
+		sb = protowire.AppendVarint(sb, t.id(sv.Site.File))
+		sb = protowire.AppendTag(sb, 3, protowire.VarintType)
+		sb = protowire.AppendVarint(sb, uint64(max(sv.Site.Line, 0)))
+		packed = packed[:0]
+		for _, v := range sv.Values {
+			packed = protowire.AppendVarint(packed, protowire.EncodeZigZag(v))
+		}
+		sb = protowire.AppendTag(sb, 4, protowire.BytesType)
+		sb = protowire.AppendBytes(sb, packed)
+		packed = packed[:0]
+		for _, f := range sv.Stack {
+			packed = protowire.AppendVarint(packed, t.id(f.Function))
+			packed = protowire.AppendVarint(packed, t.id(f.File))
+			packed = protowire.AppendVarint(packed, uint64(max(f.Line, 0)))
+		}
+		sb = protowire.AppendTag(sb, 5, protowire.BytesType)
+		sb = protowire.AppendBytes(sb, packed)
+		sb = zig(sb, 6, sv.StackValue)
+		if g := sv.Goroutines; g != nil {
+			var gb []byte
+			for _, st := range g.States {
+				var b []byte
+				b = protowire.AppendTag(b, 1, protowire.VarintType)
+				b = protowire.AppendVarint(b, t.id(st.State))
+				b = protowire.AppendTag(b, 2, protowire.VarintType)
+				b = protowire.AppendVarint(b, uint64(max(st.Count, 0)))
+				gb = protowire.AppendTag(gb, 1, protowire.BytesType)
+				gb = protowire.AppendBytes(gb, b)
+			}
+			gb = protowire.AppendTag(gb, 2, protowire.VarintType)
+			gb = protowire.AppendVarint(gb, uint64(max(g.MaxWait, 0)))
+			gb = protowire.AppendTag(gb, 3, protowire.VarintType)
+			gb = protowire.AppendVarint(gb, uint64(max(g.Leaked, 0)))
+			gb = protowire.AppendTag(gb, 4, protowire.VarintType)
+			gb = protowire.AppendVarint(gb, t.id(g.CreatedBy))
+			sb = protowire.AppendTag(sb, 7, protowire.BytesType)
+			sb = protowire.AppendBytes(sb, gb)
+		}
+		body = protowire.AppendTag(body, 17, protowire.BytesType)
+		body = protowire.AppendBytes(body, sb)
+	}
+	out := protowire.AppendTag(nil, 1, protowire.VarintType)
+	out = protowire.AppendVarint(out, snapshotCodecVersion)
+	for _, str := range t.list {
+		out = protowire.AppendTag(out, 2, protowire.BytesType)
+		out = protowire.AppendString(out, str)
+	}
+	return append(out, body...), nil
+}
+
+// errCodec is a malformed encoding.
+var errCodec = errors.New("malformed snapshot encoding")
+
+// fields calls fn for every field of b; fn gets the number, the wire type
+// and, for varint and fixed64 fields, the value, else the bytes.
+func fields(b []byte, fn func(num protowire.Number, typ protowire.Type, v uint64, data []byte) error) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return errCodec
+		}
+		b = b[n:]
+		var v uint64
+		var data []byte
+		switch typ {
+		case protowire.VarintType:
+			v, n = protowire.ConsumeVarint(b)
+		case protowire.Fixed64Type:
+			v, n = protowire.ConsumeFixed64(b)
+		case protowire.BytesType:
+			data, n = protowire.ConsumeBytes(b)
+		default:
+			n = protowire.ConsumeFieldValue(num, typ, b)
+		}
+		if n < 0 {
+			return errCodec
+		}
+		b = b[n:]
+		if err := fn(num, typ, v, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// varints reads a packed run of varints.
+func varints(b []byte) ([]uint64, error) {
+	var out []uint64
+	for len(b) > 0 {
+		v, n := protowire.ConsumeVarint(b)
+		if n < 0 {
+			return nil, errCodec
+		}
+		out = append(out, v)
+		b = b[n:]
+	}
+	return out, nil
+}
+
+// UnmarshalBinary decodes what MarshalBinary wrote, refusing an unknown
+// version and any malformed or out-of-range field with an error (never a
+// panic).
+func (s *Snapshot) UnmarshalBinary(data []byte) error {
+	*s = Snapshot{Cumulative: -1}
+	var strs []string
+	version := uint64(0)
+	// The version and the string table come first.
+	rest := data
+	for len(rest) > 0 {
+		num, typ, n := protowire.ConsumeTag(rest)
+		if n < 0 || num > 2 {
+			break
+		}
+		rest = rest[n:]
+		switch {
+		case num == 1 && typ == protowire.VarintType:
+			version, n = protowire.ConsumeVarint(rest)
+		case num == 2 && typ == protowire.BytesType:
+			var str string
+			str, n = protowire.ConsumeString(rest)
+			strs = append(strs, str)
+		default:
+			n = -1
+		}
+		if n < 0 {
+			return errCodec
+		}
+		rest = rest[n:]
+	}
+	if version != snapshotCodecVersion {
+		return fmt.Errorf("%w %d (this build reads %d)", ErrCodecVersion, version, snapshotCodecVersion)
+	}
+	str := func(v uint64) (string, error) {
+		if v >= uint64(len(strs)) {
+			return "", errCodec
+		}
+		return strs[v], nil
+	}
+	var err error
+	set := func(dst *string, v uint64) {
+		if err == nil {
+			*dst, err = str(v)
+		}
+	}
+	e := fields(rest, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+		switch num {
+		case 3:
+			set(&s.File, v)
+		case 4:
+			set(&s.Source, v)
+		case 5:
+			var k string
+			set(&k, v)
+			if err == nil {
+				err = s.Kind.UnmarshalText([]byte(k))
+			}
+		case 6:
+			set(&s.Type, v)
+		case 7:
+			var f string
+			set(&f, v)
+			s.Format = Format(f)
+		case 8:
+			s.Time = time.Unix(0, protowire.DecodeZigZag(v)).UTC()
+		case 9:
+			s.TimeFrom = TimeOrigin(v)
+		case 10:
+			set(&s.Binary, v)
+		case 11:
+			s.Cumulative = protowire.DecodeZigZag(v)
+		case 12:
+			s.Digest = v
+		case 13:
+			var note string
+			set(&note, v)
+			s.Notes = append(s.Notes, note)
+		case 14:
+			var m Metric
+			err = errors.Join(err, fields(b, func(num protowire.Number, _ protowire.Type, v uint64, _ []byte) error {
+				switch num {
+				case 1:
+					set(&m.Name, v)
+				case 2:
+					set(&m.Unit, v)
+				}
+				return nil
+			}))
+			s.Metrics = append(s.Metrics, m)
+		case 15:
+			s.Totals = append(s.Totals, protowire.DecodeZigZag(v))
+		case 16:
+			var k, val string
+			err = errors.Join(err, fields(b, func(num protowire.Number, _ protowire.Type, v uint64, _ []byte) error {
+				switch num {
+				case 1:
+					set(&k, v)
+				case 2:
+					set(&val, v)
+				}
+				return nil
+			}))
+			if s.Labels == nil {
+				s.Labels = map[string]string{}
+			}
+			s.Labels[k] = val
+		case 17:
+			sv, e := decodeSite(b, str)
+			err = errors.Join(err, e)
+			s.Sites = append(s.Sites, sv)
+		}
+		return err
+	})
+	if e != nil {
+		return e
+	}
+	if len(s.Totals) != len(s.Metrics) {
+		return fmt.Errorf("%w: %d totals for %d metrics", errCodec, len(s.Totals), len(s.Metrics))
+	}
+	for i := range s.Sites {
+		if len(s.Sites[i].Values) != len(s.Metrics) {
+			return fmt.Errorf("%w: a site with %d values for %d metrics", errCodec, len(s.Sites[i].Values), len(s.Metrics))
+		}
+		if i > 0 && s.Sites[i-1].Site.Compare(s.Sites[i].Site) >= 0 {
+			return fmt.Errorf("%w: sites out of order", errCodec)
+		}
+	}
+	return nil
+}
+
+func decodeSite(b []byte, str func(uint64) (string, error)) (SiteValue, error) {
+	var sv SiteValue
+	var err error
+	set := func(dst *string, v uint64) {
+		if err == nil {
+			*dst, err = str(v)
+		}
+	}
+	e := fields(b, func(num protowire.Number, _ protowire.Type, v uint64, data []byte) error {
+		switch num {
+		case 1:
+			set(&sv.Site.Function, v)
+		case 2:
+			set(&sv.Site.File, v)
+		case 3:
+			sv.Site.Line = int(min(v, math.MaxInt32))
+		case 4:
+			vs, e := varints(data)
+			if e != nil {
+				return e
+			}
+			for _, x := range vs {
+				sv.Values = append(sv.Values, protowire.DecodeZigZag(x))
+			}
+		case 5:
+			vs, e := varints(data)
+			if e != nil || len(vs)%3 != 0 {
+				return errCodec
+			}
+			for i := 0; i < len(vs); i += 3 {
+				var f Frame
+				set(&f.Function, vs[i])
+				set(&f.File, vs[i+1])
+				f.Line = int(min(vs[i+2], math.MaxInt32))
+				sv.Stack = append(sv.Stack, f)
+			}
+		case 6:
+			sv.StackValue = protowire.DecodeZigZag(v)
+		case 7:
+			g := &GoroutineInfo{}
+			e := fields(data, func(num protowire.Number, _ protowire.Type, v uint64, data []byte) error {
+				switch num {
+				case 1:
+					var st StateCount
+					if e := fields(data, func(num protowire.Number, _ protowire.Type, v uint64, _ []byte) error {
+						switch num {
+						case 1:
+							set(&st.State, v)
+						case 2:
+							st.Count = int(min(v, math.MaxInt32))
+						}
+						return nil
+					}); e != nil {
+						return e
+					}
+					g.States = append(g.States, st)
+				case 2:
+					g.MaxWait = time.Duration(min(v, math.MaxInt64))
+				case 3:
+					g.Leaked = int(min(v, math.MaxInt32))
+				case 4:
+					set(&g.CreatedBy, v)
+				}
+				return nil
+			})
+			if e != nil {
+				return e
+			}
+			sv.Goroutines = g
+		}
+		return err
+	})
+	return sv, errors.Join(err, e)
+}
