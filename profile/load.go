@@ -82,6 +82,7 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 		}
 	}
 
+	now := time.Now()
 	type result struct {
 		snap *Snapshot
 		err  error
@@ -106,7 +107,7 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 						snap, err = Decode(stdin, "stdin", &opts.Decode)
 					}
 				} else {
-					snap, err = loadFile(files[i], &opts.Decode)
+					snap, err = loadFile(files[i], &opts.Decode, now)
 				}
 				results[i] = result{snap, err}
 				done <- i
@@ -135,26 +136,69 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 		return nil, err
 	}
 
-	now := time.Now()
 	for i, r := range results {
 		if r.err != nil {
 			res.Skipped = append(res.Skipped, Skipped{File: files[i], Err: r.err})
 			continue
 		}
-		r.snap.File = files[i]
-		if r.snap.TimeFrom == TimeUnknown && files[i] != stdinName {
-			if t, ok := TimeFromName(files[i]); ok {
-				r.snap.Time, r.snap.TimeFrom = t, TimeFromFileName
-			}
-		}
-		// Beyond clock skew (hours) and simulated series (days): a week.
-		if r.snap.TimeFrom != TimeUnknown && r.snap.Time.After(now.Add(7*24*time.Hour)) {
-			r.snap.Notes = append(r.snap.Notes, fmt.Sprintf("taken at %s, in the future (time from the %s): a wrong clock; ordered by it anyway", r.snap.Time.Format(time.RFC3339), r.snap.TimeFrom))
+		if files[i] == stdinName {
+			r.snap.File = stdinName
+			noteFuture(r.snap, now)
 		}
 		res.Snapshots = append(res.Snapshots, *r.snap)
 	}
-	assignSources(res.Snapshots, &opts)
+	AssignSources(res.Snapshots, &opts)
 	return res, nil
+}
+
+// DecodeFile decodes one file's bytes (see Decode) as Load does: its File
+// is set to file, its time is taken from the file name when the profile
+// has none, and a time more than a week after now is noted.
+func DecodeFile(data []byte, file string, o *DecodeOptions, now time.Time) (*Snapshot, error) {
+	snap, err := Decode(data, file, o)
+	if err != nil {
+		return nil, err
+	}
+	snap.File = file
+	if snap.TimeFrom == TimeUnknown {
+		if t, ok := TimeFromName(file); ok {
+			snap.Time, snap.TimeFrom = t, TimeFromFileName
+		}
+	}
+	noteFuture(snap, now)
+	return snap, nil
+}
+
+// noteFuture notes a time beyond clock skew (hours) and simulated series
+// (days): a week after now.
+func noteFuture(snap *Snapshot, now time.Time) {
+	if snap.TimeFrom != TimeUnknown && snap.Time.After(now.Add(7*24*time.Hour)) {
+		snap.Notes = append(snap.Notes, fmt.Sprintf("taken at %s, in the future (time from the %s): a wrong clock; ordered by it anyway", snap.Time.Format(time.RFC3339), snap.TimeFrom))
+	}
+}
+
+// ReadFile reads a snapshot file of size bytes (-1 when unknown) from r,
+// refusing it past o.MaxBytes before and while reading, and decodes it
+// with DecodeFile. Load reads every file through it; leakdiff-beam reads
+// files of any Beam filesystem through it.
+func ReadFile(r io.Reader, size int64, file string, o *DecodeOptions, now time.Time) (*Snapshot, error) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(buf) // Decode keeps no reference into the file's bytes
+	buf.Reset()
+	limit := maxInput(o)
+	if size > limit {
+		return nil, fmt.Errorf("%w: %d bytes, over the limit of %s (--max-snapshot-size)", ErrTooLarge, size, byteSize(limit))
+	} else if size > 0 {
+		buf.Grow(int(size) + 512)
+	}
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if n > limit {
+		return nil, fmt.Errorf("read: %w: larger than the limit of %s (--max-snapshot-size)", ErrTooLarge, byteSize(limit))
+	}
+	return DecodeFile(buf.Bytes(), file, o, now)
 }
 
 func maxInput(o *DecodeOptions) int64 {
@@ -175,29 +219,17 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-func loadFile(path string, o *DecodeOptions) (*Snapshot, error) {
+func loadFile(path string, o *DecodeOptions, now time.Time) (*Snapshot, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(buf) // Decode keeps no reference into the file's bytes
-	buf.Reset()
-	limit := maxInput(o)
-	if fi, err := f.Stat(); err == nil && fi.Size() > limit {
-		return nil, fmt.Errorf("%w: %d bytes, over the limit of %s (--max-snapshot-size)", ErrTooLarge, fi.Size(), byteSize(limit))
-	} else if err == nil && fi.Size() > 0 {
-		buf.Grow(int(fi.Size()) + 512)
+	size := int64(-1)
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
 	}
-	n, err := buf.ReadFrom(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read: %w", err)
-	}
-	if n > limit {
-		return nil, fmt.Errorf("read: %w: larger than the limit of %s (--max-snapshot-size)", ErrTooLarge, byteSize(limit))
-	}
-	return Decode(buf.Bytes(), path, o)
+	return ReadFile(f, size, path, o, now)
 }
 
 // expand turns arguments into a list of files, recording the arguments that

@@ -198,7 +198,7 @@ func TestAssignSources(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := mk(tt.files...)
-			assignSources(s, &tt.opts)
+			AssignSources(s, &tt.opts)
 			if got := sources(s); !slices.Equal(got, tt.want) {
 				t.Errorf("sources %v, want %v", got, tt.want)
 			}

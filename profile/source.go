@@ -6,13 +6,17 @@ import (
 	"strings"
 )
 
-// assignSources sets each snapshot's Source. In order of precedence:
+// AssignSources sets each snapshot's Source. In order of precedence:
 // LoadOptions.Source; the SourceLabel label; the SourceRegexp match on the
 // base name; else the default: snapshots are grouped by directory and by the
 // "stem" of their file name (see FileStem), so that a folder holding
 // primary-heap-*.pb.gz and replica-heap-*.pb.gz gives two sources, and a
 // folder of heap-001.pb.gz … gives one, named after the folder.
-func assignSources(snaps []Snapshot, o *LoadOptions) {
+//
+// Load calls it on everything it read; a pipeline that sees one source's
+// snapshots at a time (grouped by SourceKey) calls it on those and gets
+// the name Load gives when it reads only those files.
+func AssignSources(snaps []Snapshot, o *LoadOptions) {
 	type key struct{ dir, stem string }
 	keys := make([]key, len(snaps))
 	dirs := map[string]bool{}
@@ -54,6 +58,28 @@ func assignSources(snaps []Snapshot, o *LoadOptions) {
 			snaps[i].Source = k.stem
 		}
 	}
+}
+
+// SourceKey returns a key that is equal for two snapshots exactly when
+// AssignSources, run over any set of files holding both, puts them in one
+// source: the --source name, the label's value, the regexp's match, or the
+// file's directory and stem. It needs no other snapshot, so a distributed
+// pipeline can key files by it one at a time.
+func SourceKey(s *Snapshot, o *LoadOptions) string {
+	switch {
+	case o.Source != "":
+		return "source\x00" + o.Source
+	case o.SourceLabel != "" && s.Labels[o.SourceLabel] != "":
+		return "label\x00" + s.Labels[o.SourceLabel]
+	case o.SourceRegexp != nil:
+		if src := regexpSource(o.SourceRegexp, filepath.Base(s.File)); src != "" {
+			return "regexp\x00" + src
+		}
+	}
+	if s.File == stdinName {
+		return "stdin"
+	}
+	return "path\x00" + filepath.Clean(filepath.Dir(s.File)) + "\x00" + FileStem(s.File)
 }
 
 func regexpSource(re *regexp.Regexp, name string) string {
