@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -15,9 +14,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/leakdiff/leakdiff/diff"
+	"github.com/leakdiff/leakdiff/internal/options"
 	"github.com/leakdiff/leakdiff/profile"
 	"github.com/leakdiff/leakdiff/report"
-	"github.com/leakdiff/leakdiff/rules"
 )
 
 // AnalyzeOptions holds the analyze command's flags.
@@ -130,46 +129,11 @@ Files that cannot be read are listed with the reason and the rest is analysed;
 
 // loadOptions validates the flags and turns them into profile options.
 func (o *AnalyzeOptions) loadOptions() (profile.LoadOptions, error) {
-	var lo profile.LoadOptions
-	sp := profile.DefaultSitePolicy()
-	switch o.Granularity {
-	case "function":
-	case "line":
-		sp.Granularity = profile.ByLine
-	default:
-		return lo, usageErrorf("--granularity must be one of function, line (got %q)", o.Granularity)
-	}
-	switch o.Site {
-	case "auto":
-	case "leaf":
-		sp.Mode = profile.SiteLeaf
-	default:
-		return lo, usageErrorf("--site must be one of auto, leaf (got %q)", o.Site)
-	}
-	if o.SiteRegexp != "" {
-		re, err := regexp.Compile(o.SiteRegexp)
-		if err != nil {
-			return lo, usageErrorf("--site-regexp: %v", err)
-		}
-		sp.Mode, sp.Match = profile.SiteMatch, re
-	}
-	for _, s := range o.SiteSkip {
-		re, err := regexp.Compile(s)
-		if err != nil {
-			return lo, usageErrorf("--site-skip: %v", err)
-		}
-		sp.Machinery = append(sp.Machinery, profile.RegexpRule("user", "--site-skip "+s, re))
-	}
-	if o.SourceRegexp != "" {
-		re, err := regexp.Compile(o.SourceRegexp)
-		if err != nil {
-			return lo, usageErrorf("--source-regexp: %v", err)
-		}
-		lo.SourceRegexp = re
-	}
-	n, err := parseSize(o.MaxSize)
+	lopts := options.Load{Granularity: o.Granularity, Site: o.Site, SiteRegexp: o.SiteRegexp, SiteSkip: o.SiteSkip,
+		Source: o.Source, SourceRegexp: o.SourceRegexp, SourceLabel: o.SourceLabel, MaxSize: o.MaxSize}
+	lo, err := lopts.Options()
 	if err != nil {
-		return lo, usageErrorf("--max-snapshot-size: %v", err)
+		return lo, usageErrorf("%v", err)
 	}
 	if o.Top < 1 {
 		return lo, usageErrorf("--top must be at least 1 (got %d)", o.Top)
@@ -178,7 +142,7 @@ func (o *AnalyzeOptions) loadOptions() (profile.LoadOptions, error) {
 		return lo, usageErrorf("--min-severity must be one of info, low, medium, high, critical (got %q)", o.MinSeverity)
 	}
 	if o.MemoryLimit != "" {
-		if _, err := parseSize(o.MemoryLimit); err != nil {
+		if _, err := options.ParseSize(o.MemoryLimit); err != nil {
 			return lo, usageErrorf("--memory-limit: %v", err)
 		}
 	}
@@ -196,10 +160,6 @@ func (o *AnalyzeOptions) loadOptions() (profile.LoadOptions, error) {
 		return lo, usageErrorf("--jobs must be 0 (one per core) or more (got %d)", o.Jobs)
 	}
 	lo.Workers = o.Jobs
-	lo.Decode.Sites = sp
-	lo.Decode.MaxBytes = n
-	lo.Source = o.Source
-	lo.SourceLabel = o.SourceLabel
 	return lo, nil
 }
 
@@ -245,46 +205,23 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	if len(loaded.Snapshots) == 0 {
 		return usageErrorf("no usable snapshot in %s", describeArgs(opts.Args, loaded.Files))
 	}
-	set := profile.Align(loaded.Snapshots)
-	if len(set.Series) == 0 {
-		warn("no heap, goroutine or metrics snapshot among the inputs: nothing to analyse")
-	}
-	set.AddBalances(cat.RelatedMetrics())
 	minSev, _ := diff.ParseSeverity(opts.MinSeverity)
 	var limit int64
 	if opts.MemoryLimit != "" {
-		limit, _ = parseSize(opts.MemoryLimit)
+		limit, _ = options.ParseSize(opts.MemoryLimit)
 	}
-	an := diff.Analyze(set, diff.Options{Thresholds: diff.DefaultThresholds(), MemoryLimit: limit})
-	matches := rules.Annotate(an, cat) // ranks again: findings are final after it
-	links := an.Links()
-	var perUnit map[int]float64
-	if opts.Per != "" {
-		var notes []string
-		perUnit, notes = an.PerUnit(opts.Per)
-		for _, n := range notes {
-			warn("--per: %s", n)
-			loaded.Warnings = append(loaded.Warnings, "--per: "+n)
-		}
+	rep, perNotes := report.New(loaded.Snapshots, loaded.Files, loaded.Skipped, loaded.Warnings, report.Config{
+		Catalog: cat, MemoryLimit: limit, MinSeverity: minSev, Top: opts.Top,
+		Line: opts.Granularity == "line", Per: opts.Per, Generated: generatedAt(),
+	})
+	if len(rep.Set.Series) == 0 {
+		warn("no heap, goroutine or metrics snapshot among the inputs: nothing to analyse")
 	}
+	for _, n := range perNotes {
+		warn("--per: %s", n)
+	}
+	an := rep.Analysis
 	format, _ := report.ParseFormat(opts.Format)
-	rep := &report.Report{
-		Files:       loaded.Files,
-		Set:         set,
-		Analysis:    an,
-		Skipped:     loaded.Skipped,
-		Warnings:    loaded.Warnings,
-		MinSeverity: minSev,
-		Top:         opts.Top,
-		Line:        opts.Granularity == "line",
-		MemoryLimit: limit,
-		Matches:     matches,
-		Asymmetries: an.Asymmetries(),
-		Links:       links,
-		Per:         opts.Per,
-		PerUnit:     perUnit,
-		Generated:   generatedAt(),
-	}
 	color := opts.Output == "" && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
 	if err := ctx.Err(); err != nil {
 		return err // interrupted during the analysis: write nothing

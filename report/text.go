@@ -50,6 +50,54 @@ type Report struct {
 	color bool
 }
 
+// Config says how New analyses and what the report lists.
+type Config struct {
+	// Catalog names known leaks; nil matches no rule.
+	Catalog *rules.Catalog
+	// MemoryLimit in bytes (0: none) makes projections to it.
+	MemoryLimit int64
+	// MinSeverity, Top and Line: see Report.
+	MinSeverity diff.Severity
+	Top         int
+	Line        bool
+	// Per is a counter of the sources' metrics snapshots to express growth
+	// per unit of ("" for none).
+	Per string
+	// Generated is the report's time.
+	Generated time.Time
+}
+
+// New analyses the snapshots one run of leakdiff read, the way leakdiff
+// analyze does: it aligns them into series (profile.Align), adds the
+// balances of the catalog's related metrics, fits and rates every site
+// (diff.Analyze), matches rules and groups the findings of one leak
+// (rules.Annotate), links metrics to findings, computes growth per unit of
+// c.Per and the asymmetries between sources. files counts the files
+// considered, skipped and warnings come from loading. It returns the
+// report and the notes of --per (also added to the report's warnings).
+func New(snaps []profile.Snapshot, files int, skipped []profile.Skipped, warnings []string, c Config) (*Report, []string) {
+	set := profile.Align(snaps)
+	cat := c.Catalog
+	if cat == nil {
+		cat = &rules.Catalog{}
+	}
+	set.AddBalances(cat.RelatedMetrics())
+	an := diff.Analyze(set, diff.Options{Thresholds: diff.DefaultThresholds(), MemoryLimit: c.MemoryLimit})
+	matches := rules.Annotate(an, cat) // ranks again: findings are final after it
+	r := &Report{Files: files, Set: set, Analysis: an, Skipped: skipped, Warnings: warnings,
+		MinSeverity: c.MinSeverity, Top: c.Top, Line: c.Line, MemoryLimit: c.MemoryLimit,
+		Matches: matches, Links: an.Links(), Per: c.Per, Generated: c.Generated}
+	var notes []string
+	if c.Per != "" {
+		r.PerUnit, notes = an.PerUnit(c.Per)
+		for _, n := range notes {
+			r.Warnings = append(r.Warnings, "--per: "+n)
+		}
+	}
+	r.Asymmetries = an.Asymmetries()
+	return r, notes
+}
+
 // ANSI colours of the severities in the table.
 var severityColor = map[diff.Severity]string{
 	diff.SeverityCritical: "\033[1;31m", diff.SeverityHigh: "\033[31m", diff.SeverityMedium: "\033[33m",

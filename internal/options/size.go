@@ -1,4 +1,4 @@
-package cmd
+package options
 
 import (
 	"fmt"
@@ -6,10 +6,10 @@ import (
 	"strings"
 )
 
-// parseSize reads a byte size: a number with an optional unit, IEC (KiB,
+// ParseSize reads a byte size: a number with an optional unit, IEC (KiB,
 // MiB, GiB, TiB) or SI (KB, MB, GB, TB), or plain bytes ("B" or none).
 // GOMEMLIMIT-style values ("4GiB") read the same.
-func parseSize(s string) (int64, error) {
+func ParseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	i := 0
 	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {
