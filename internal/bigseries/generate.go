@@ -137,6 +137,10 @@ type Config struct {
 	Start           time.Time     // first snapshot; zero: 2026-03-02T08:00:00Z
 	Workers         int           // files written at once; 0: runtime.NumCPU()
 	Progress        io.Writer     // if set, a line now and then
+	// Sites are the planted sites; nil means PlantedSites. A fleet of
+	// instances gives the healthy ones the same sites with their leaks
+	// stopped (PerHour 0), so that all run the same program.
+	Sites []Site
 }
 
 // DefaultStart is the time of the first snapshot when Config.Start is zero.
@@ -357,7 +361,7 @@ func (tb *tables) profile(kind Kind, i int) (*profile.Profile, int64) {
 				objs = math.Round(s.level * jit)
 				alloc = s.alloc0 + s.allocRate*minutes + wiggle
 			} else {
-				ps := &PlantedSites[s.role]
+				ps := &m.planted()[s.role]
 				objs = math.Round(ps.Value(h, span) * s.weight * jit / float64(ps.ObjectSize))
 				alloc = s.alloc0 + s.allocRate*minutes + wiggle +
 					(ps.Base+ps.grown(h, span, true))*s.weight/float64(ps.ObjectSize)
@@ -370,7 +374,7 @@ func (tb *tables) profile(kind Kind, i int) (*profile.Profile, int64) {
 			if s.role == roleNoise {
 				n = math.Max(1, math.Round(s.level*jit))
 			} else {
-				ps := &PlantedSites[s.role]
+				ps := &m.planted()[s.role]
 				n = math.Max(1, math.Round(ps.Base*s.weight*jit)) + math.Round(ps.grown(h, span, false)*s.weight)
 			}
 			vals = append(vals, int64(n))

@@ -45,7 +45,7 @@ const roleNoise role = -1
 type stack struct {
 	locs  []int32 // leaf first
 	flaky bool    // present in about half of the snapshots, independently
-	role  role    // index into PlantedSites, or roleNoise
+	role  role    // index into the planted sites, or roleNoise
 	// weight is this stack's share of its planted site.
 	weight float64
 	// heap: object size in bytes; goroutine: unused.
@@ -336,7 +336,7 @@ func newModel(cfg Config) (*model, error) {
 	}
 	m.buildID = fmt.Sprintf("%016x%016x%08x", r.Uint64(), r.Uint64(), r.Uint32())
 	m.binary = "/app/bin/" + cfg.Source
-	for _, p := range PlantedSites {
+	for _, p := range m.planted() {
 		m.nm.used[p.Name] = true
 	}
 
@@ -489,11 +489,19 @@ func stackKey(locs []int32) string {
 	return b.String()
 }
 
+// planted returns the planted sites: the configuration's, or PlantedSites.
+func (m *model) planted() []Site {
+	if m.cfg.Sites != nil {
+		return m.cfg.Sites
+	}
+	return PlantedSites
+}
+
 func (m *model) buildHeap() error {
 	r := m.r
 	seen := map[string]bool{}
 	var planted []stack
-	for i, ps := range PlantedSites {
+	for i, ps := range m.planted() {
 		if ps.Kind != KindHeap {
 			continue
 		}
@@ -587,7 +595,7 @@ func (m *model) buildGoroutines() {
 	r := m.r
 	seen := map[string]bool{}
 	var planted []stack
-	for i, ps := range PlantedSites {
+	for i, ps := range m.planted() {
 		if ps.Kind != KindGoroutine {
 			continue
 		}
