@@ -264,3 +264,40 @@ func TestLoadFutureTime(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceKey: two snapshots share a key exactly when AssignSources puts
+// them in one source.
+func TestSourceKey(t *testing.T) {
+	t.Parallel()
+	snap := func(file string, labels map[string]string) Snapshot { return Snapshot{File: file, Labels: labels} }
+	tests := []struct {
+		name  string
+		opts  LoadOptions
+		snaps []Snapshot
+	}{
+		{"folders_and_stems", LoadOptions{}, []Snapshot{
+			snap("a/pod-1/heap-1.pb.gz", nil), snap("a/pod-1/goroutine-2.pb.gz", nil),
+			snap("a/pod-2/heap-1.pb.gz", nil), snap("b/pod-1/heap-1.pb.gz", nil),
+			snap("c/primary-heap-1.pb.gz", nil), snap("c/replica-heap-1.pb.gz", nil)}},
+		{"labels_then_paths", LoadOptions{SourceLabel: "pod"}, []Snapshot{
+			snap("x/heap-1.pb.gz", map[string]string{"pod": "p1"}), snap("y/heap-1.pb.gz", map[string]string{"pod": "p1"}),
+			snap("x/heap-2.pb.gz", map[string]string{"pod": "p2"}), snap("z/heap-1.pb.gz", nil), snap("z/heap-2.pb.gz", nil)}},
+		{"regexp", LoadOptions{SourceRegexp: regexp.MustCompile(`^(?P<source>[a-z]+)-`)}, []Snapshot{
+			snap("d/api-1.pb.gz", nil), snap("e/api-2.pb.gz", nil), snap("d/db-1.pb.gz", nil)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			snaps := slices.Clone(tt.snaps)
+			AssignSources(snaps, &tt.opts)
+			for i := range snaps {
+				for j := range snaps {
+					same := snaps[i].Source == snaps[j].Source
+					keys := SourceKey(&snaps[i], &tt.opts) == SourceKey(&snaps[j], &tt.opts)
+					if same != keys {
+						t.Errorf("%s (%s) and %s (%s): same source %v, same key %v", snaps[i].File, snaps[i].Source, snaps[j].File, snaps[j].Source, same, keys)
+					}
+				}
+			}
+		})
+	}
+}

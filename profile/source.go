@@ -66,20 +66,33 @@ func AssignSources(snaps []Snapshot, o *LoadOptions) {
 // file's directory and stem. It needs no other snapshot, so a distributed
 // pipeline can key files by it one at a time.
 func SourceKey(s *Snapshot, o *LoadOptions) string {
+	if o.Source == "" && o.SourceLabel != "" && s.Labels[o.SourceLabel] != "" {
+		return "label\x00" + s.Labels[o.SourceLabel]
+	}
+	byPath := *o
+	byPath.SourceLabel = ""
+	key, _ := pathSourceKey(s.File, &byPath)
+	return key
+}
+
+// pathSourceKey is SourceKey from a file's path alone: false when the
+// source would come from a label, which only a snapshot has.
+func pathSourceKey(file string, o *LoadOptions) (string, bool) {
 	switch {
 	case o.Source != "":
-		return "source\x00" + o.Source
-	case o.SourceLabel != "" && s.Labels[o.SourceLabel] != "":
-		return "label\x00" + s.Labels[o.SourceLabel]
+		return "source\x00" + o.Source, true
+	case o.SourceLabel != "":
+		// Snapshots without the label fall back to the path.
+		return "", false
 	case o.SourceRegexp != nil:
-		if src := regexpSource(o.SourceRegexp, filepath.Base(s.File)); src != "" {
-			return "regexp\x00" + src
+		if src := regexpSource(o.SourceRegexp, filepath.Base(file)); src != "" {
+			return "regexp\x00" + src, true
 		}
 	}
-	if s.File == stdinName {
-		return "stdin"
+	if file == stdinName {
+		return "stdin", true
 	}
-	return "path\x00" + filepath.Clean(filepath.Dir(s.File)) + "\x00" + FileStem(s.File)
+	return "path\x00" + filepath.Clean(filepath.Dir(file)) + "\x00" + FileStem(file), true
 }
 
 func regexpSource(re *regexp.Regexp, name string) string {
