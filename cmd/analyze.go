@@ -6,9 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -212,7 +210,7 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	}
 	rep, perNotes := report.New(loaded.Snapshots, loaded.Files, loaded.Skipped, loaded.Warnings, report.Config{
 		Catalog: cat, MemoryLimit: limit, MinSeverity: minSev, Top: opts.Top,
-		Line: opts.Granularity == "line", Per: opts.Per, Generated: generatedAt(),
+		Line: opts.Granularity == "line", Per: opts.Per, Generated: options.Generated(),
 	})
 	if len(rep.Set.Series) == 0 {
 		warn("no heap, goroutine or metrics snapshot among the inputs: nothing to analyse")
@@ -247,17 +245,6 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 		}
 	}
 	return nil
-}
-
-// generatedAt is the report's time: now, or SOURCE_DATE_EPOCH (Unix
-// seconds) when set, so that reports can be reproduced byte for byte.
-func generatedAt() time.Time {
-	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
-		if sec, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return time.Unix(sec, 0).UTC()
-		}
-	}
-	return time.Now().UTC()
 }
 
 // writeReport writes to stdout, or to path through a temporary file renamed

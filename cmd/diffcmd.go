@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leakdiff/leakdiff/diff"
+	"github.com/leakdiff/leakdiff/internal/options"
 	"github.com/leakdiff/leakdiff/profile"
 	"github.com/leakdiff/leakdiff/report"
 )
@@ -89,7 +90,7 @@ func runDiff(ctx context.Context, opts *DiffOptions, stdin io.Reader, stdout, st
 		return usageErrorf("%v", err)
 	}
 	format, _ := report.ParseFormat(opts.Format)
-	cr := &report.CompareReport{Base: base, New: next, Comparison: c, Top: opts.Top, Generated: generatedAt()}
+	cr := &report.CompareReport{Base: base, New: next, Comparison: c, Top: opts.Top, Generated: options.Generated()}
 	if err := ctx.Err(); err != nil {
 		return err // interrupted: write nothing
 	}

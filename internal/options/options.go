@@ -6,7 +6,10 @@ package options
 
 import (
 	"fmt"
+	"os"
 	"regexp"
+	"strconv"
+	"time"
 
 	"github.com/leakdiff/leakdiff/profile"
 )
@@ -84,4 +87,15 @@ func (o *Load) Options() (profile.LoadOptions, error) {
 	lo.Source = o.Source
 	lo.SourceLabel = o.SourceLabel
 	return lo, nil
+}
+
+// Generated is a report's time: now, or SOURCE_DATE_EPOCH (Unix seconds)
+// when set, so that reports can be reproduced byte for byte.
+func Generated() time.Time {
+	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
+		if sec, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return time.Unix(sec, 0).UTC()
+		}
+	}
+	return time.Now().UTC()
 }
