@@ -86,16 +86,20 @@ func TestSnapshotCodecRefuses(t *testing.T) {
 	s := &Snapshot{File: "f", Kind: KindHeap, Metrics: []Metric{{"inuse_space", "bytes"}}, Totals: []int64{1},
 		Sites: []SiteValue{{Site: Site{Function: "main.f"}, Values: []int64{1}}}}
 	good, _ := s.MarshalBinary()
+	plain, _ := codecDecoder.DecodeAll(good, nil)
+	reencode := func(b []byte) []byte { return codecEncoder.EncodeAll(b, nil) }
 	future := protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), 99)
 	tests := []struct {
 		name    string
 		data    []byte
 		version bool
 	}{
-		{"empty", nil, true},
-		{"future_version", append(future, good[2:]...), true},
+		{"empty", reencode(nil), true},
+		{"not_zstd", plain, false},
+		{"future_version", reencode(append(future, plain[2:]...)), true},
 		{"truncated", good[:len(good)-3], false},
-		{"string_index_out_of_range", append(append([]byte{}, good...), protowire.AppendVarint(protowire.AppendTag(nil, 4, protowire.VarintType), 1000)...), false},
+		{"truncated_inside", reencode(plain[:len(plain)-3]), false},
+		{"string_index_out_of_range", reencode(append(append([]byte{}, plain...), protowire.AppendVarint(protowire.AppendTag(nil, 4, protowire.VarintType), 1000)...)), false},
 		{"values_without_metrics", func() []byte {
 			b := *s
 			b.Metrics = nil
