@@ -10,7 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/leakdiff/leakdiff/internal/golden"
+	"github.com/leakdiff/leakdiff/rules"
 )
 
 // TestAnalyzeGolden runs the real command tree in-process and compares
@@ -190,5 +193,43 @@ func TestInterruptedWritesNothing(t *testing.T) {
 	ents, _ := os.ReadDir(filepath.Dir(out))
 	if len(ents) != 0 {
 		t.Errorf("left behind %v", ents)
+	}
+}
+
+// TestRulesShowIsARuleFile: for every built-in rule, `rules show ID` is a
+// file that `rules lint` accepts and that loads to the same rule.
+func TestRulesShowIsARuleFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, r := range rules.Builtin().Rules {
+		var out, errb bytes.Buffer
+		if code := Run(context.Background(), []string{"rules", "show", r.ID}, nil, &out, &errb); code != ExitOK {
+			t.Fatalf("rules show %s: exit %d: %s", r.ID, code, errb.String())
+		}
+		path := filepath.Join(dir, r.ID+".yaml")
+		if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		errb.Reset()
+		if code := Run(context.Background(), []string{"rules", "lint", path}, nil, io.Discard, &errb); code != ExitOK {
+			t.Errorf("rules lint of rules show %s: exit %d: %s", r.ID, code, errb.String())
+			continue
+		}
+		c, err := rules.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := *c.Rules[0], *r
+		got.File, got.Line, want.File, want.Line = "", 0, "", 0
+		gy, _ := yaml.Marshal(&got)
+		wy, _ := yaml.Marshal(&want)
+		if !bytes.Equal(gy, wy) {
+			t.Errorf("rules show %s loads to a different rule:\n%s\nwant\n%s", r.ID, gy, wy)
+		}
+	}
+	var out bytes.Buffer
+	Run(context.Background(), []string{"__complete", "rules", "show", "etcd"}, nil, &out, io.Discard)
+	if !strings.Contains(out.String(), "etcd-watch-stream") {
+		t.Errorf("rules show does not complete rule ids: %q", out.String())
 	}
 }

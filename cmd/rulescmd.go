@@ -68,8 +68,28 @@ schema, see the README).`,
 	}
 	show := &cobra.Command{
 		Use:   "show ID",
-		Short: "Print one rule in full, as YAML",
-		Args:  cobra.ExactArgs(1),
+		Short: "Print one rule in full, as a rule file of its own",
+		Long: `Print one rule as a rule file that leakdiff rules lint and analyze --rules
+accept: copy a built-in rule, adapt it, and load it with --rules (a rule with
+a built-in id replaces the built-in one).`,
+		Example: `  leakdiff rules show grpc-stream-leak > my-grpc.yaml
+  leakdiff rules lint my-grpc.yaml
+  leakdiff analyze --rules my-grpc.yaml ./snapshots/`,
+		Args: cobra.ExactArgs(1),
+		ValidArgsFunction: func(c *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			cat, err := loadCatalog(files, noBuiltin)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveError
+			}
+			var ids []string
+			for _, r := range cat.Rules {
+				ids = append(ids, r.ID+"\t"+r.Title)
+			}
+			return ids, cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: func(c *cobra.Command, args []string) error {
 			cat, err := loadCatalog(files, noBuiltin)
 			if err != nil {
@@ -79,10 +99,10 @@ schema, see the README).`,
 			if r == nil {
 				return usageErrorf("no rule %q (leakdiff rules list shows them)", args[0])
 			}
-			fmt.Fprintf(c.OutOrStdout(), "# %s:%d\n", r.File, r.Line)
+			fmt.Fprintf(c.OutOrStdout(), "# rule %s, defined at %s:%d; a rule file of its own (leakdiff rules lint accepts it)\n", r.ID, r.File, r.Line)
 			enc := yaml.NewEncoder(c.OutOrStdout())
 			enc.SetIndent(2)
-			if err := enc.Encode(r); err != nil {
+			if err := enc.Encode(&rules.Catalog{Version: rules.Version, Rules: []*rules.Rule{r}}); err != nil {
 				return err
 			}
 			return enc.Close()

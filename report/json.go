@@ -255,6 +255,19 @@ type Rule struct {
 	Metrics     []string `json:"metrics"`
 	// Evidence says what matched.
 	Evidence []string `json:"evidence"`
+	// Versions compares the module versions in the finding's stack with
+	// the versions that fixed this leak in the library (fixed_in).
+	Versions []JSONVersion `json:"versions"`
+}
+
+// JSONVersion is a module version a finding runs, against the rule's fix.
+type JSONVersion struct {
+	Module    string `json:"module"`
+	Running   string `json:"running"`
+	FixedIn   string `json:"fixed_in"`
+	Reference string `json:"reference"`
+	Affected  bool   `json:"affected"`
+	Note      string `json:"note"`
 }
 
 // Point is one value at one time (t null when the snapshots had no times).
@@ -455,7 +468,12 @@ func jsonFinding(r *Report, f *diff.Finding, rank int) JSONFinding {
 	}
 	if m := r.match(f); m != nil {
 		jf.Rule = &Rule{ID: m.Rule.ID, Title: m.Rule.Title, Remedy: m.Rule.Remedy, Explanation: m.Rule.Explanation,
-			References: append([]string{}, m.Rule.References...), Metrics: append([]string{}, m.Rule.Metrics...), Evidence: m.Evidence}
+			References: append([]string{}, m.Rule.References...), Metrics: append([]string{}, m.Rule.Metrics...), Evidence: m.Evidence,
+			Versions: []JSONVersion{}}
+		for _, v := range m.Versions {
+			jf.Rule.Versions = append(jf.Rule.Versions, JSONVersion{Module: v.Module, Running: v.Running, FixedIn: v.Fix.Version,
+				Reference: v.Fix.Reference, Affected: v.Affected, Note: v.Note()})
+		}
 	}
 	return jf
 }

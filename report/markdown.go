@@ -197,6 +197,9 @@ func writeMarkdownDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 			ev[i] = "`" + strings.ReplaceAll(e, "`", "'") + "`"
 		}
 		fmt.Fprintf(w, "\n_Matched:_ %s\n", strings.Join(ev, "; "))
+		for _, v := range m.Versions {
+			fmt.Fprintf(w, "\n**Version:** %s.\n", mdText(v.Note()))
+		}
 	}
 	fmt.Fprintln(w, "\n<details><summary>Stack (leaf first; → the site)</summary>")
 	fmt.Fprintln(w)

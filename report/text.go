@@ -361,6 +361,9 @@ func writeDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 			fmt.Fprintf(w, "   metrics to look at: %s\n", strings.Join(m.Rule.Metrics, ", "))
 		}
 		fmt.Fprintf(w, "   matched: %s\n", strings.Join(m.Evidence, "; "))
+		for _, v := range m.Versions {
+			fmt.Fprintf(w, "   version: %s.\n", v.Note())
+		}
 	} else {
 		fmt.Fprintln(w, "   no rule in the catalog matches: the statistics found it, the stack below says where to look.")
 	}

@@ -37,6 +37,21 @@ type Match struct {
 	// Specificity ranks matches: 3 for a site pattern, 2 per stack pattern,
 	// 1 each for a wait reason and a minimum wait.
 	Specificity int
+	// Versions compares the module versions the finding's stack runs with
+	// the rule's FixedIn (see CheckVersions); nil when it says nothing.
+	Versions []VersionCheck
+}
+
+// Note says a version check in a sentence.
+func (v *VersionCheck) Note() string {
+	ref := ""
+	if v.Fix.Reference != "" {
+		ref = " (" + v.Fix.Reference + ")"
+	}
+	if v.Affected {
+		return fmt.Sprintf("%s %s runs here, before the fix of this leak in %s%s: upgrade", v.Module, v.Running, v.Fix.Version, ref)
+	}
+	return fmt.Sprintf("%s %s runs here, with the library's fix of %s%s: the growth comes from how it is used", v.Module, v.Running, v.Fix.Version, ref)
 }
 
 // Match returns the most specific matching rule for s, or nil. Ties go to
@@ -137,6 +152,7 @@ func Annotate(a *diff.Analysis, c *Catalog) map[Key]*Match {
 		if m == nil {
 			continue
 		}
+		m.Versions = CheckVersions(s.Stack, m.Rule.FixedIn)
 		out[Key{f.Series, f.Site}] = m
 		if adj := m.Rule.Severity; adj != 0 && f.Trend.Rising() {
 			f.Severity = diff.Severity(min(max(int(f.Severity)+adj, int(diff.SeverityLow)), int(diff.SeverityCritical)))

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
 	"regexp"
 	"strings"
 	"time"
@@ -51,6 +53,11 @@ type Rule struct {
 	RelatedMetrics [][]string `yaml:"related_metrics,omitempty"`
 	// Severity moves a matched finding's severity up (+1, +2) or down.
 	Severity int `yaml:"severity,omitempty"`
+	// FixedIn lists library versions that fixed a leak of this kind inside
+	// the library: where a finding's stack runs the module (its file paths
+	// hold module@version, as Go builds record them), the report says
+	// whether that version has the fix.
+	FixedIn []Fix `yaml:"fixed_in,omitempty"`
 
 	// File and Line say where the rule was defined (set by Load).
 	File string `yaml:"-"`
@@ -75,6 +82,15 @@ type Matcher struct {
 
 	site, stack, not []*regexp.Regexp
 	minWait          time.Duration
+}
+
+// Fix is a module version that fixed a leak: the first version of its
+// release line (major.minor) with the fix. Several lines may each have one.
+type Fix struct {
+	Module  string `yaml:"module"`
+	Version string `yaml:"version"`
+	// Reference is the upstream fix (a URL).
+	Reference string `yaml:"reference,omitempty"`
 }
 
 // Trend holds conditions on the fitted trend.
@@ -174,6 +190,14 @@ func Parse(data []byte, file string) (*Catalog, error) {
 		for _, pair := range r.RelatedMetrics {
 			if len(pair) != 2 || pair[0] == "" || pair[1] == "" || pair[0] == pair[1] {
 				bad(line, id, "related_metrics %v: want pairs of two different counter names", pair)
+			}
+		}
+		for _, f := range r.FixedIn {
+			if f.Module == "" || module.CheckPath(f.Module) != nil {
+				bad(line, id, "fixed_in: module %q is not a module path", f.Module)
+			}
+			if !semver.IsValid(f.Version) {
+				bad(line, id, "fixed_in: version %q of %s is not a semantic version like v1.2.3", f.Version, f.Module)
 			}
 		}
 		if r.Severity < -2 || r.Severity > 2 {
