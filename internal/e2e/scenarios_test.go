@@ -31,6 +31,17 @@ type Expect struct {
 	// Asymmetries lists "growing>steady" source pairs that must be called
 	// out (the primary/replica pattern).
 	Asymmetries []string `json:"asymmetries,omitempty"`
+	// Dir is the fixture's folder relative to testdata/fixtures when it is
+	// not the one named like the file (series kept elsewhere in testdata).
+	Dir string `json:"dir,omitempty"`
+}
+
+// fixtureDir is the folder an expect file describes.
+func fixtureDir(path string, e Expect) string {
+	if e.Dir != "" {
+		return filepath.Join(fixturesDir, e.Dir)
+	}
+	return strings.TrimSuffix(path, ".expect.json")
 }
 
 // Entry names one series (source, kind, metric) and a site in it by a
@@ -92,10 +103,10 @@ func TestScenarios(t *testing.T) {
 		t.Fatalf("no scenario fixtures under %s", fixturesDir)
 	}
 	for _, p := range paths {
-		dir := strings.TrimSuffix(p, ".expect.json")
-		t.Run(filepath.Base(dir), func(t *testing.T) {
+		t.Run(strings.TrimSuffix(filepath.Base(p), ".expect.json"), func(t *testing.T) {
 			t.Parallel()
 			exp := loadExpect(t, p)
+			dir := fixtureDir(p, exp)
 			sp := profile.DefaultSitePolicy()
 			loaded, err := profile.Load(context.Background(), []string{dir}, profile.LoadOptions{Decode: profile.DecodeOptions{Sites: sp}})
 			if err != nil {
@@ -241,5 +252,46 @@ func TestScenarios(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRuleTable: every built-in rule is proven on at least one fixture
+// written by a real program (a leak of that fixture carries it), and fires
+// on no fixture that does not name it (TestScenarios checks each fixture;
+// this checks the catalog). Run with -v for the table rule → fixtures.
+func TestRuleTable(t *testing.T) {
+	t.Parallel()
+	paths, err := filepath.Glob(filepath.Join(fixturesDir, "*.expect.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proven := map[string][]string{} // rule → fixtures whose leak carries it
+	for _, p := range paths {
+		exp := loadExpect(t, p)
+		dir := fixtureDir(p, exp)
+		loaded, err := profile.Load(context.Background(), []string{dir}, profile.LoadOptions{Decode: profile.DecodeOptions{Sites: profile.DefaultSitePolicy()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := profile.Align(loaded.Snapshots)
+		set.AddBalances(rules.Builtin().RelatedMetrics())
+		an := diff.Analyze(set, diff.Options{})
+		matches := rules.Annotate(an, rules.Builtin())
+		fired := map[string]bool{}
+		for _, m := range matches {
+			fired[m.Rule.ID] = true
+		}
+		for _, l := range exp.Leaks {
+			if l.Rule != "" && fired[l.Rule] {
+				proven[l.Rule] = append(proven[l.Rule], strings.TrimSuffix(filepath.Base(p), ".expect.json"))
+			}
+		}
+	}
+	for _, r := range rules.Builtin().Rules {
+		fx := slices.Compact(proven[r.ID])
+		t.Logf("%-34s %s", r.ID, strings.Join(fx, ", "))
+		if len(fx) == 0 {
+			t.Errorf("rule %s is proven on no fixture: no fixture's leak carries it", r.ID)
+		}
 	}
 }
