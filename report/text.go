@@ -184,7 +184,7 @@ func WriteText(w io.Writer, r Report) error {
 	listed, below := r.listed()
 	fmt.Fprintln(w)
 	if len(listed) == 0 {
-		fmt.Fprintf(w, "no finding is %s or worse", r.MinSeverity)
+		fmt.Fprintf(w, "no finding is %s or worse\n", r.MinSeverity)
 	} else {
 		fmt.Fprintf(w, "findings, %s or worse", r.MinSeverity)
 		if err := writeFindingsTable(w, &r, listed); err != nil {
@@ -193,8 +193,6 @@ func WriteText(w io.Writer, r Report) error {
 	}
 	if below > 0 {
 		fmt.Fprintf(w, "… %d more finding(s) not listed (--min-severity info --top N to see them)\n", below)
-	} else if len(listed) == 0 {
-		fmt.Fprintln(w)
 	}
 	for i, f := range listed[:min(details, len(listed))] {
 		fmt.Fprintln(w)
