@@ -86,6 +86,8 @@ var defaultMachinery = []MachineryRule{
 	RegexpRule("go-builtin", "panic as old tracebacks print runtime.gopanic", regexp.MustCompile(`^panic$`)),
 	RegexpRule("c-allocator", "C allocators and their jemalloc/tcmalloc/mimalloc front ends",
 		regexp.MustCompile(`^(_?_?libc_\w+|malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|mmap|mmap64|brk|sbrk|_?je_\w+|tc_\w+|tcmalloc::.*|mi_\w+|_mi_\w+|__gnu_cxx::.*|operator new.*|operator delete.*|_Znwm|_Znam|_ZdlPv)$`)),
+	RegexpRule("go-allocators", "Go libraries' own allocators, which only allocate for their caller: pebble's rawalloc and manual, ristretto's z.Calloc (badger)",
+		regexp.MustCompile(`^github\.com/(cockroachdb/pebble(/v\d+)?/internal/(rawalloc|manual)\.New|dgraph-io/ristretto(/v\d+)?/z\.(Calloc|Malloc))$`)),
 	RegexpRule("rust-std", "Rust allocation and standard-library frames (alloc::, core::, std::, hashbrown)",
 		regexp.MustCompile(`^(<?(alloc|core|std|hashbrown)::|__rust_|__rdl_|__rg_)`)),
 	RegexpRule("cpp-std", "C++ standard library containers and allocators", regexp.MustCompile(`^std::`)),

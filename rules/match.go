@@ -139,7 +139,9 @@ type Key struct{ Series, Site int }
 // rule's severity adjustment (a rule never raises a finding that is not
 // rising, nor lowers one below info), ranks the findings again, groups the
 // findings of one leak (diff.Analysis.Group, a shared rule being one of
-// its ties), and returns the matches by finding.
+// its ties), gives a group's lead the rule of its most specific member when
+// it matched none and the group's rule to members that matched none (a
+// group is one leak), and returns the matches by finding.
 func Annotate(a *diff.Analysis, c *Catalog) map[Key]*Match {
 	out := map[Key]*Match{}
 	for i := range a.Findings {
@@ -149,7 +151,11 @@ func Annotate(a *diff.Analysis, c *Catalog) map[Key]*Match {
 		if m == nil {
 			m = c.matchBalance(&s)
 		}
-		if m == nil {
+		// A rule names a leak: a finding the statistics rate below medium
+		// (uncertain, or too small to matter) is not named after one,
+		// unless the rule asks for other shapes than a leak's (proof such
+		// as the goroutineleak profile needs no trend).
+		if m == nil || f.Severity < diff.SeverityMedium && m.Rule.defaultTrend() {
 			continue
 		}
 		m.Versions = CheckVersions(s.Stack, m.Rule.FixedIn)
@@ -165,6 +171,47 @@ func Annotate(a *diff.Analysis, c *Catalog) map[Key]*Match {
 		}
 		return ""
 	})
+	// A group is one leak: a rule that names one of its members names the
+	// group when its lead matched none (a cache's entries are allocated by
+	// the caller's code, its index by the library the rule knows).
+	for i := range a.Findings {
+		f := &a.Findings[i]
+		if len(f.Members) == 0 || out[Key{f.Series, f.Site}] != nil {
+			continue
+		}
+		var best *Match
+		var via string
+		for _, ref := range f.Members {
+			if m := out[Key{ref.Series, ref.Site}]; m != nil && (best == nil || m.Specificity > best.Specificity) {
+				best, via = m, a.Series[ref.Series].Series.Sites[ref.Site].Site.Function
+			}
+		}
+		if best != nil {
+			lead := *best
+			lead.Evidence = append([]string{"member " + via + " matched"}, best.Evidence...)
+			lead.Versions = CheckVersions(SubjectOf(a, f).Stack, best.Rule.FixedIn)
+			if len(lead.Versions) == 0 {
+				lead.Versions = best.Versions
+			}
+			out[Key{f.Series, f.Site}] = &lead
+		}
+	}
+	// And the group's rule names its members that matched none.
+	for i := range a.Findings {
+		f := &a.Findings[i]
+		lm := out[Key{f.Series, f.Site}]
+		if lm == nil {
+			continue
+		}
+		for _, ref := range f.Members {
+			if out[Key{ref.Series, ref.Site}] != nil {
+				continue
+			}
+			mm := *lm
+			mm.Evidence = append([]string{"one leak with " + a.Series[f.Series].Series.Sites[f.Site].Site.Function}, lm.Evidence...)
+			out[Key{ref.Series, ref.Site}] = &mm
+		}
+	}
 	return out
 }
 

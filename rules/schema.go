@@ -104,6 +104,10 @@ type Trend struct {
 	shapes []diff.Shape
 }
 
+// defaultTrend reports whether the rule keeps the default trend condition
+// (a leak's shapes, any slope).
+func (r *Rule) defaultTrend() bool { return len(r.Trend.Shapes) == 0 && r.Trend.MinSlope == 0 }
+
 // LintError is one problem in a rule file. It prints as
 // "file:line: rule id: msg".
 type LintError struct {

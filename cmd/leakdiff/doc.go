@@ -42,13 +42,13 @@
 //	 #  severity  series               site                                                first → last          trend       slope        R²    p       shape   score  rule
 //	 1  high      primary · heap       cache.(*Store).Put                                  0.375 MiB → 2.38 MiB  ▁▁▂▃▄▄▅▆▇█   +880 MiB/h  1.00  <1e-12  linear   0.98  —
 //	 2  high      primary · goroutine  leaky.worker                                                      7 → 47  ▁▁▂▃▄▄▅▆▇█     +17.6k/h  1.00  <1e-12  linear   0.93  blocked-channel-goroutines
-//	    high      primary · heap         ↳ runtime.systemstack                              13.5 KiB → 55.3 KiB  ▁▁▂▃▄▄▅▆▇█  +17.8 MiB/h  1.00   7e-12  linear   0.88  —
-//	    high      primary · heap         ↳ leaky.worker                                    0.766 KiB → 3.12 KiB  ▁▂▂▃▄▅▆▆▇█  +1.00 MiB/h  0.98   9e-07  linear   0.87  —
-//	 3  high      primary · goroutine  http.(*conn).serve                                                3 → 19  ▁▁▂▃▄▄▅▆▇█      +7039/h  1.00  <1e-12  linear   0.90  —
+//	    high      primary · heap         ↳ runtime.systemstack                              13.5 KiB → 55.3 KiB  ▁▁▂▃▄▄▅▆▇█  +17.8 MiB/h  1.00   7e-12  linear   0.88  blocked-channel-goroutines
+//	    high      primary · heap         ↳ leaky.worker                                    0.766 KiB → 3.12 KiB  ▁▂▂▃▄▅▆▆▇█  +1.00 MiB/h  0.98   9e-07  linear   0.87  blocked-channel-goroutines
+//	 3  high      primary · goroutine  http.(*conn).serve                                                3 → 19  ▁▁▂▃▄▄▅▆▇█      +7039/h  1.00  <1e-12  linear   0.90  http-body-not-closed
 //	    high      primary · goroutine    ↳ http.(*persistConn).readLoop                                  3 → 19  ▁▁▂▃▄▄▅▆▇█      +7039/h  1.00  <1e-12  linear   0.90  http-body-not-closed
 //	    high      primary · goroutine    ↳ http.(*persistConn).writeLoop                                 3 → 19  ▁▁▂▃▄▄▅▆▇█      +7039/h  1.00  <1e-12  linear   0.90  http-body-not-closed
 //	    high      primary · heap         ↳ http.(*Transport).startDialConnForLocked.func1    28.2 KiB → 178 KiB  ▁▁▂▃▄▄▅▆▇█  +64.5 MiB/h  1.00  <1e-12  linear   0.88  http-body-not-closed
-//	    high      primary · heap         ↳ http.(*conn).serve                                33.3 KiB → 176 KiB  ▁▁▂▃▄▄▅▆▇█  +61.3 MiB/h  1.00  <1e-12  linear   0.88  —
+//	    high      primary · heap         ↳ http.(*conn).serve                                33.3 KiB → 176 KiB  ▁▁▂▃▄▄▅▆▇█  +61.3 MiB/h  1.00  <1e-12  linear   0.88  http-body-not-closed
 //	    high      primary · heap         ↳ http.(*persistConn).readLoop                     1.36 KiB → 8.88 KiB  ▁▁▂▃▄▄▅▆▇█  +3.23 MiB/h  1.00   4e-12  linear   0.88  http-body-not-closed
 //	    high      primary · heap         ↳ http.(*persistConn).writeLoop                    1.58 KiB → 4.35 KiB  ▁▂▃▄▄▄▅▆▇█  +1.13 MiB/h  0.97   3e-05  linear   0.78  http-body-not-closed
 //	… 19 more finding(s) not listed (--min-severity info --top N to see them)
@@ -101,7 +101,18 @@
 //	     - net/http.(*persistConn).readLoop (heap · inuse_space): 1.36 KiB → 8.88 KiB, +3.23 MiB/h, linear, 0 % of the series' growth; tied by the same rule (http-body-not-closed), levels r 1.00
 //	     - net/http.(*persistConn).writeLoop (heap · inuse_space): 1.58 KiB → 4.35 KiB, +1.13 MiB/h, linear, 0 % of the series' growth; tied by the same rule (http-body-not-closed), levels r 0.98
 //	   caution: fitted over 9s only: rated on 24h of growth at this pace, 9359× the window (confidence lowered; take snapshots over a longer span).
-//	   no rule in the catalog matches: the statistics found it, the stack below says where to look.
+//	   rule http-body-not-closed: HTTP response bodies never closed.
+//	   Every http.Response body must be read to the end and closed: until then
+//	   the transport can neither reuse nor release the connection, and each one
+//	   keeps two goroutines (persistConn.readLoop, persistConn.writeLoop) and
+//	   its bufio buffers. A client timeout hides the leak by cancelling
+//	   requests; without one it grows with every call.
+//	   remedy:
+//	     defer resp.Body.Close() right after checking the error, also on non-2xx
+//	     responses, and drain the body (io.Copy(io.Discard, resp.Body)) when it
+//	     is not read, so the connection can be reused.
+//	   see https://pkg.go.dev/net/http#Client.Do
+//	   matched: member net/http.(*Transport).startDialConnForLocked.func1 matched; site net/http.(*Transport).startDialConnForLocked.func1 matches ^net/http\.\(\*Transport\)\.(dialConn|startDialConnForLocked); frame net/http.(*Transport).dialConn matches ^net/http\.\(\*Transport\)\.dialConn$
 //	   stack (leaf first, → the site):
 //	     … 9 frame(s)
 //	     bufio.(*Reader).fill  bufio/bufio.go:113
