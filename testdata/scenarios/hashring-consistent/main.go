@@ -1,24 +1,34 @@
 // Regenerate:
 //
 //	testdata/scenarios/regen.sh hashring-consistent hashring-consistent-fixed hashring-groupcache
+//	testdata/scenarios/regen.sh hashring-serialx hashring-serialx-fixed
 //
 // Command hashring-consistent is a tenant router: it spreads tenant keys over
 // the pods of a backend service with a consistent-hash ring from a real
 // library, github.com/buraksezer/consistent (bounded-load consistent hashing,
 // as in Olric; -ring groupcache uses github.com/golang/groupcache's
-// consistenthash instead). The service is under steady pod churn: every tick
-// a rollout starts new pods (new names each time) and as many old pods go
-// away. The discovery handler adds every new pod to the ring, but when a pod
-// leaves it only drops it from the router's endpoint table and never calls
-// (*Consistent).Remove (and groupcache's Map has no Remove at all), so the
-// ring keeps every pod that ever existed: its virtual-node map and sorted
+// consistenthash instead, -ring serialx github.com/serialx/hashring, the
+// libketama port whose HashRing is immutable: AddWeightedNode and RemoveNode
+// return a new ring, rebuilt from all its nodes). The service is under
+// steady pod churn: every tick a rollout starts new pods (new names each
+// time) and as many old pods go away. The discovery handler adds every new
+// pod to the ring, but when a pod leaves it only drops it from the router's
+// endpoint table and never calls (*Consistent).Remove (and groupcache's Map
+// has no Remove at all; with serialx the router keeps the ring
+// AddWeightedNode returns but never asks for the one RemoveNode would), so
+// the ring keeps every pod that ever existed: its virtual-node map and sorted
 // hash slice grow with the total number of pods seen. A Go map or slice that
 // only grows is reallocated at double (map) or 1.25× (slice) its size, so the
 // ring's in-use bytes climb as a staircase: big steps when the map's tables
 // split, flat in between.
 //
+// With serialx every join rebuilds the whole ring (map and sorted keys of
+// every pod ever seen) and the previous ring becomes garbage, so in-use bytes
+// follow the live ring: they grow with the pods seen, in steps where the
+// rebuilt map's table count and the sorted slice's capacity cross a size.
+//
 // -remove calls Remove when a pod leaves: the ring stays at the live pods
-// (the hashring-consistent-fixed control).
+// (the hashring-consistent-fixed and hashring-serialx-fixed controls).
 //
 // Around the leak the router does steady work: it serves requests through a
 // bounded response cache (full before the first snapshot, then it only
@@ -35,6 +45,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/golang/groupcache/consistenthash"
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/serialx/hashring"
 
 	"github.com/leakdiff/leakdiff/testdata/scenarios/internal/snap"
 )
@@ -45,6 +56,7 @@ const (
 	partitionCount  = 1201 // consistent.Config.PartitionCount: more than the pods ever added
 	virtualNodes    = 200  // consistent.Config.ReplicationFactor
 	groupcacheNodes = 100  // replicas per pod on the groupcache ring
+	serialxWeight   = 50   // weight of a pod on the serialx ring: its number of ring points
 	requestsPerTick = 3000
 	cacheEntries    = 2048
 	responseSize    = 4 << 10 // bytes per cached response: 8 MiB of steady cache
@@ -91,6 +103,17 @@ type groupcacheRing struct{ m *consistenthash.Map }
 func (r groupcacheRing) Add(p *Pod)              { r.m.Add(p.Name) }
 func (r groupcacheRing) Remove(string)           {}
 func (r groupcacheRing) Owner(key []byte) string { return r.m.Get(string(key)) }
+
+// serialxRing is github.com/serialx/hashring: an immutable ring, replaced
+// by the one each AddWeightedNode or RemoveNode returns.
+type serialxRing struct{ r *hashring.HashRing }
+
+func (s *serialxRing) Add(p *Pod)         { s.r = s.r.AddWeightedNode(p.Name, serialxWeight) }
+func (s *serialxRing) Remove(name string) { s.r = s.r.RemoveNode(name) }
+func (s *serialxRing) Owner(key []byte) string {
+	node, _ := s.r.GetNode(string(key))
+	return node
+}
 
 // Router routes tenant requests to pods.
 type Router struct {
@@ -173,7 +196,7 @@ func main() {
 		Formats: "proto", GC: true, MemProfileRate: 32 << 10,
 	}, func(fs *flag.FlagSet) {
 		fs.BoolVar(&removeOld, "remove", false, "remove leaving pods from the ring (the fix)")
-		fs.StringVar(&ringKind, "ring", ringKind, "ring library: consistent (buraksezer/consistent) or groupcache (golang/groupcache/consistenthash)")
+		fs.StringVar(&ringKind, "ring", ringKind, "ring library: consistent (buraksezer/consistent), groupcache (golang/groupcache/consistenthash) or serialx (serialx/hashring)")
 	}, func(o *snap.Options) (func(int), error) {
 		r := &Router{removeOld: removeOld, endpoints: map[string]*Pod{}}
 		switch ringKind {
@@ -186,8 +209,10 @@ func main() {
 			})}
 		case "groupcache":
 			r.ring = groupcacheRing{consistenthash.New(groupcacheNodes, nil)}
+		case "serialx":
+			r.ring = &serialxRing{hashring.New(nil)}
 		default:
-			return nil, fmt.Errorf("-ring must be consistent or groupcache, not %q", ringKind)
+			return nil, fmt.Errorf("-ring must be consistent, groupcache or serialx, not %q", ringKind)
 		}
 		cache, err := lru.New[string, []byte](cacheEntries)
 		if err != nil {
