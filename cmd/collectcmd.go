@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leakdiff/leakdiff/collect"
+	"github.com/leakdiff/leakdiff/internal/options"
 )
 
 // CollectOptions are the flags of leakdiff collect.
@@ -28,6 +29,7 @@ type CollectOptions struct {
 	GC           bool
 	Timeout      time.Duration
 	Retries      int
+	MaxSize      string
 	AnalyzeEvery int
 	Quiet        bool
 }
@@ -56,15 +58,26 @@ func newCollectCmd() *cobra.Command {
 		Long: `collect scrapes the net/http/pprof endpoints of one or more running Go programs
 at an interval (/debug/pprof/heap and /debug/pprof/goroutine by default) into a
 folder that 'leakdiff analyze' reads as it is: one sub-folder per source, files
-named KIND-TIME.pb.gz in UTC, so that time and source survive copying.
+named KIND-TIME.pb.gz in UTC to the millisecond, so that time and source
+survive copying.
 
 Each --url is one source, named by the --source at the same position (default:
-host_port). Files are written under a temporary name and renamed when whole.
+host_port). Bodies stream to a temporary file and are renamed when whole; no
+file is ever replaced (a name already taken gets -1, -2, …). A body larger than
+--max-snapshot-size is refused, never buffered, and the bodies held in memory
+at once (to be checked) never add up to more than that.
+
 Every scrape, good or failed, is a line of OUT/collect-index.jsonl (time, url,
-kind, file, bytes, HTTP status, attempts, error); a failed scrape is retried
-with backoff within its round, recorded, and the series goes on. Requests go
-only to the URLs given, with a timeout (--timeout, default the interval, at
-most 1m). Ctrl-C stops at once and leaves a valid folder.`,
+kind, file, bytes, HTTP status, attempts, duration, error, round, scheduled,
+late_ms); a failed scrape is retried with backoff within its round, recorded,
+and the series goes on. Rounds start --every apart; one whose time passes while
+the previous round (or the --analyze-every ranking) is still running starts
+late, when that ends, says so in the index (late_ms), and the rounds after it
+keep --every from it: no round is skipped, none are run back to back.
+
+Requests go only to the URLs given, with a timeout (--timeout, default the
+interval, at most 1m). Ctrl-C stops at once, leaves a valid folder, prints what
+was taken and exits 130.`,
 		Example: collectExamples,
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -83,6 +96,7 @@ most 1m). Ctrl-C stops at once and leaves a valid folder.`,
 	f.BoolVar(&opts.GC, "gc", false, "ask for a garbage collection before each heap profile (?gc=1): steadier in-use figures")
 	f.DurationVar(&opts.Timeout, "timeout", 0, "per-request timeout (default: the interval, at most 1m)")
 	f.IntVar(&opts.Retries, "retries", 2, "retry a failed scrape up to `n` times within its round, with backoff")
+	f.StringVar(&opts.MaxSize, "max-snapshot-size", options.DefaultLoad().MaxSize, "refuse a response body larger than this `size`, or a profile inflating past it (e.g. 64MiB); also bounds the bodies held in memory at once")
 	f.IntVar(&opts.AnalyzeEvery, "analyze-every", 0, "print the current ranking every `n` rounds (0: never)")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress line and no per-failure lines on stderr")
 	_ = c.RegisterFlagCompletionFunc("kinds", cobra.FixedCompletions(collect.Kinds, cobra.ShellCompDirectiveNoFileComp))
@@ -102,8 +116,12 @@ func runCollect(ctx context.Context, opts *CollectOptions, stdout, stderr io.Wri
 	if opts.AnalyzeEvery < 0 || opts.Retries < 0 {
 		return usageErrorf("--analyze-every and --retries cannot be negative")
 	}
+	maxSize, err := options.ParseSize(opts.MaxSize)
+	if err != nil {
+		return usageErrorf("--max-snapshot-size: %v", err)
+	}
 	cfg := collect.Config{Kinds: opts.Kinds, Every: opts.Every, Count: opts.Count, For: opts.For, Out: opts.Out,
-		GC: opts.GC, Timeout: opts.Timeout, Retries: opts.Retries}
+		GC: opts.GC, Timeout: opts.Timeout, Retries: opts.Retries, MaxSize: maxSize}
 	for i, u := range opts.URLs {
 		t := collect.Target{URL: u}
 		if i < len(opts.Sources) {
@@ -156,13 +174,22 @@ func runCollect(ctx context.Context, opts *CollectOptions, stdout, stderr io.Wri
 		state = "interrupted"
 	}
 	if !opts.Quiet {
-		fmt.Fprintf(stderr, "leakdiff: collect %s: %d rounds, %d files, %d failed scrapes (see %s); next: leakdiff analyze %s\n",
-			state, sum.Rounds, sum.Files, sum.Failures, collect.IndexName, opts.Out)
+		late := ""
+		if sum.Late > 0 {
+			late = fmt.Sprintf(", %d rounds started late", sum.Late)
+		}
+		fmt.Fprintf(stderr, "leakdiff: collect %s: %d rounds, %d files, %d failed scrapes%s (see %s); next: leakdiff analyze %s\n",
+			state, sum.Rounds, sum.Files, sum.Failures, late, collect.IndexName, opts.Out)
 	}
-	if sum.Files == 0 && !sum.Interrupted {
+	if sum.Interrupted {
+		// Like analyze: 130 (128 + SIGINT); the folder is valid and the
+		// summary above says what was taken.
+		return &exitError{code: ExitInterrupted, err: errSilent}
+	}
+	if sum.Files == 0 {
 		return &exitError{code: ExitUsage, err: fmt.Errorf("nothing collected: every scrape failed (see %s)", filepath.Join(opts.Out, collect.IndexName))}
 	}
-	if opts.AnalyzeEvery > 0 && !sum.Interrupted {
+	if opts.AnalyzeEvery > 0 {
 		liveRanking(ctx, opts.Out, sum.Rounds, stdout, stderr)
 	}
 	return nil
@@ -179,7 +206,7 @@ func liveRanking(ctx context.Context, out string, round int, stdout, stderr io.W
 	a.SetErr(stderr)
 	if err := a.ExecuteContext(ctx); err != nil {
 		var ee *exitError
-		if !errors.As(err, &ee) || ee.code != ExitFindings {
+		if (!errors.As(err, &ee) || ee.code != ExitFindings) && ctx.Err() == nil {
 			fmt.Fprintf(stderr, "leakdiff: analysis after %d rounds: %v\n", round, err)
 		}
 	}

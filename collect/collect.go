@@ -4,9 +4,17 @@
 // reads as it is, one sub-folder per source.
 //
 // Nothing is lost silently: every scrape, good or failed, is a line of the
-// folder's index (IndexName, JSON lines); files are written under a
-// temporary name and renamed when whole; a failed scrape is retried with
+// folder's index (IndexName, JSON lines); a body streams into a
+// temporary file, is checked, and is then given a name no other file has
+// (a file already there is never replaced); a failed scrape is retried with
 // backoff within its round, recorded, and the series goes on.
+//
+// Rounds start Every apart. A round whose time passes while the previous
+// one (its retries, or AfterRound) is still running starts late, when the
+// previous one ends, and its index lines say so (scheduled, late_ms); the
+// rounds after it keep Every from its start. No round is skipped, and no two
+// rounds start less than Every apart: missed rounds are never run back to
+// back to catch up.
 package collect
 
 import (
@@ -15,14 +23,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 
 	"github.com/leakdiff/leakdiff/profile"
 )
@@ -51,10 +65,21 @@ type Config struct {
 	GC      bool          // ask for a GC before each heap profile (?gc=1)
 	Timeout time.Duration // per request; default Every, at most a minute
 	Retries int           // extra attempts per scrape within its round
-	MaxSize int64         // refuse bodies larger than this; default profile.DefaultMaxBytes
-	Client  *http.Client  // default: one with Timeout and no proxy from the environment
-	// AfterRound, if set, is called after every round with its results.
+	// MaxSize refuses a body larger than this (it is never read past it)
+	// and a profile that inflates past it; it also bounds the bodies held
+	// in memory at once by the whole run (bodies stream to disk, and are
+	// read back to be checked within that budget). Default
+	// profile.DefaultMaxBytes.
+	MaxSize int64
+	Client  *http.Client // default: one with Timeout and no proxy from the environment
+	// AfterRound, if set, is called after every round with its results;
+	// round counts from 1.
 	AfterRound func(round int, results []Entry)
+
+	mem    *semaphore.Weighted // the in-memory budget of MaxSize bytes
+	gate   *profile.Gate       // one large body inflated and decoded at a time
+	held   *atomic.Int64       // bytes held under mem
+	onHold func(held int64)    // tests: called with held after each acquisition
 }
 
 // Entry is one line of the index: one scrape.
@@ -69,6 +94,9 @@ type Entry struct {
 	Attempts   int       `json:"attempts"`
 	DurationMS int64     `json:"duration_ms"`
 	Error      string    `json:"error,omitempty"`
+	Round      int       `json:"round"`     // from 1
+	Scheduled  time.Time `json:"scheduled"` // when the round was due (UTC)
+	LateMS     int64     `json:"late_ms"`   // how long after Scheduled the round started: the previous round ran past its time
 }
 
 // OK reports whether the scrape kept a file.
@@ -77,7 +105,9 @@ func (e *Entry) OK() bool { return e.Error == "" }
 // Summary is what a run did.
 type Summary struct {
 	Rounds, Files, Failures int
-	Interrupted             bool
+	// Late counts the rounds that started late (see Entry.LateMS).
+	Late        int
+	Interrupted bool
 }
 
 func (c *Config) check() error {
@@ -122,18 +152,47 @@ func (c *Config) check() error {
 	if c.MaxSize <= 0 {
 		c.MaxSize = profile.DefaultMaxBytes
 	}
+	c.mem, c.held, c.gate = semaphore.NewWeighted(c.MaxSize), new(atomic.Int64), &profile.Gate{}
 	if c.Client == nil {
-		c.Client = &http.Client{
-			Timeout:   c.Timeout,
-			Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4, ResponseHeaderTimeout: c.Timeout},
-			// Talk only to the URLs given: no redirects elsewhere.
-			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if req.URL.Host != via[0].URL.Host {
-					return fmt.Errorf("redirect to another host (%s) refused", req.URL.Host)
-				}
-				return nil
-			},
+		c.Client = &http.Client{Timeout: c.Timeout, Transport: newTransport(c.Timeout), CheckRedirect: checkRedirect}
+	}
+	return nil
+}
+
+// newTransport is Go's default transport (its dial, TLS-handshake and idle
+// timeouts, keep-alives, HTTP/2) without proxies from the environment, with
+// the per-request timeout for the response headers.
+func newTransport(timeout time.Duration) *http.Transport {
+	var tr *http.Transport
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		tr = dt.Clone()
+	} else { // replaced by the program: the same settings by hand
+		tr = &http.Transport{
+			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          100,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
 		}
+	}
+	tr.Proxy = nil
+	tr.MaxIdleConnsPerHost = 4
+	tr.ResponseHeaderTimeout = timeout
+	return tr
+}
+
+// checkRedirect talks only to the URLs given: Go's limit of 10 redirects,
+// none to another host, none from https down to http.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if req.URL.Host != via[0].URL.Host {
+		return fmt.Errorf("redirect to another host (%s) refused", req.URL.Host)
+	}
+	if via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return fmt.Errorf("redirect from https to %s refused", req.URL.Scheme)
 	}
 	return nil
 }
@@ -161,38 +220,56 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			return sum, err
 		}
 	}
-	index, err := os.OpenFile(filepath.Join(cfg.Out, IndexName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	index, err := openIndex(filepath.Join(cfg.Out, IndexName))
 	if err != nil {
 		return sum, err
 	}
 	defer index.Close()
+	jobs := cfg.jobs()
 	start := time.Now()
-	for round := 0; cfg.Count == 0 || round < cfg.Count; round++ {
-		at := start.Add(time.Duration(round) * cfg.Every)
+	next := start // when the next round is due
+	for round := 1; cfg.Count == 0 || round <= cfg.Count; round++ {
+		at := next
 		if cfg.Count == 0 && at.Sub(start) >= cfg.For {
 			break
 		}
-		if wait := time.Until(at); wait > 0 {
+		wait := time.Until(at)
+		if wait > 0 {
+			timer := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
+				timer.Stop()
 				sum.Interrupted = true
 				return sum, nil
-			case <-time.After(wait):
+			case <-timer.C:
 			}
 		}
 		if ctx.Err() != nil {
 			sum.Interrupted = true
 			return sum, nil
 		}
-		// A round has until the next one starts (at least the timeout).
-		deadline := at.Add(max(cfg.Every, cfg.Timeout))
-		entries := cfg.round(ctx, deadline)
+		began := time.Now()
+		late := max(began.Sub(at), 0)
+		next = at.Add(cfg.Every)
+		if round > 1 && wait <= 0 {
+			// The previous round ran past this one's time: this one
+			// starts late, and the schedule moves with it rather than
+			// run the rounds missed back to back.
+			next = began.Add(cfg.Every)
+			if late >= time.Millisecond {
+				sum.Late++
+			}
+		}
+		// A round has until the next one is due (at least the timeout).
+		entries := cfg.round(ctx, jobs, began.Add(max(cfg.Every, cfg.Timeout)))
 		for i := range entries {
-			line, _ := json.Marshal(&entries[i])
+			e := &entries[i]
+			e.Round, e.Scheduled, e.LateMS = round, at.UTC(), late.Milliseconds()
+			line, _ := json.Marshal(e)
 			if _, err := index.Write(append(line, '\n')); err != nil {
 				return sum, fmt.Errorf("write %s: %w", IndexName, err)
 			}
-			if entries[i].OK() {
+			if e.OK() {
 				sum.Files++
 			} else {
 				sum.Failures++
@@ -200,7 +277,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		}
 		sum.Rounds++
 		if cfg.AfterRound != nil {
-			cfg.AfterRound(round+1, entries)
+			cfg.AfterRound(round, entries)
 		}
 		if ctx.Err() != nil {
 			sum.Interrupted = true
@@ -210,13 +287,34 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	return sum, nil
 }
 
-// round scrapes every target and kind at once.
-func (cfg *Config) round(ctx context.Context, deadline time.Time) []Entry {
-	type job struct {
-		t    Target
-		kind string
-		url  string
+// openIndex opens the index for appending. An index left with a partial
+// last line (a run killed mid-write, a file cut short) gets a newline first,
+// so that every record starts a line of its own.
+func openIndex(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
 	}
+	st, err := f.Stat()
+	if err == nil && st.Size() > 0 {
+		last := make([]byte, 1)
+		if _, err = f.ReadAt(last, st.Size()-1); err == nil && last[0] != '\n' {
+			_, err = f.Write([]byte{'\n'})
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", IndexName, err)
+	}
+	return f, nil
+}
+
+// job is one scrape of a round.
+type job struct {
+	source, kind, url string
+}
+
+func (cfg *Config) jobs() []job {
 	var jobs []job
 	for _, t := range cfg.Targets {
 		for _, k := range cfg.Kinds {
@@ -224,38 +322,44 @@ func (cfg *Config) round(ctx context.Context, deadline time.Time) []Entry {
 			if k == "heap" && cfg.GC {
 				u += "?gc=1"
 			}
-			jobs = append(jobs, job{t, k, u})
+			jobs = append(jobs, job{t.Source, k, u})
 		}
 		if t.MetricsURL != "" {
-			jobs = append(jobs, job{t, "metrics", t.MetricsURL})
+			jobs = append(jobs, job{t.Source, "metrics", t.MetricsURL})
 		}
 	}
+	return jobs
+}
+
+// round scrapes every target and kind at once.
+func (cfg *Config) round(ctx context.Context, jobs []job, deadline time.Time) []Entry {
 	out := make([]Entry, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out[i] = cfg.scrape(ctx, deadline, j.t.Source, j.kind, j.url)
-		}()
+		wg.Go(func() {
+			out[i] = cfg.scrape(ctx, deadline, j)
+		})
 	}
 	wg.Wait()
 	return out
 }
 
 // scrape takes one snapshot, retrying with backoff until deadline.
-func (cfg *Config) scrape(ctx context.Context, deadline time.Time, source, kind, u string) Entry {
-	now := time.Now().UTC()
-	e := Entry{Time: now, Source: source, Kind: kind, URL: u}
+func (cfg *Config) scrape(ctx context.Context, deadline time.Time, j job) (e Entry) {
 	began := time.Now()
+	e = Entry{Time: began.UTC(), Source: j.source, Kind: j.kind, URL: j.url}
+	// e is the named result: the deferred assignment is what the caller gets.
 	defer func() { e.DurationMS = time.Since(began).Milliseconds() }()
-	var body []byte
+	dir := filepath.Join(cfg.Out, j.source)
+	var tmp string
 	var err error
 	backoff := 250 * time.Millisecond
 	for e.Attempts = 1; ; e.Attempts++ {
-		body, e.Status, err = cfg.get(ctx, u)
+		tmp, e.Bytes, e.Status, err = cfg.get(ctx, dir, j.kind, j.url)
 		if err == nil {
-			err = check(kind, body)
+			if err = cfg.verify(ctx, j.kind, tmp, e.Bytes); err != nil {
+				os.Remove(tmp)
+			}
 		}
 		if err == nil || e.Attempts > cfg.Retries || ctx.Err() != nil || time.Now().Add(backoff).After(deadline) {
 			break
@@ -267,25 +371,27 @@ func (cfg *Config) scrape(ctx context.Context, deadline time.Time, source, kind,
 		backoff *= 2
 	}
 	if err != nil {
-		e.Error = err.Error()
+		e.Bytes, e.Error = 0, err.Error()
 		return e
 	}
-	name := fileName(kind, now, cfg.Every)
-	e.File = filepath.Join(source, name)
-	e.Bytes = int64(len(body))
-	if err := writeAtomic(filepath.Join(cfg.Out, e.File), body); err != nil {
-		e.File, e.Error = "", err.Error()
+	defer os.Remove(tmp)
+	name, err := place(tmp, dir, j.kind, e.Time)
+	if err != nil {
+		e.Bytes, e.Error = 0, err.Error()
+		return e
 	}
+	e.File = filepath.Join(j.source, name)
 	return e
 }
 
-// get fetches u, reading at most MaxSize bytes.
-func (cfg *Config) get(ctx context.Context, u string) ([]byte, int, error) {
+// get fetches u into a temporary file in dir, reading at most MaxSize
+// bytes: a larger body is refused, never buffered.
+func (cfg *Config) get(ctx context.Context, dir, kind, u string) (tmp string, size int64, status int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, 0, err
+		return "", 0, 0, err
 	}
 	req.Header.Set("User-Agent", "leakdiff-collect")
 	timedOut := func(err error) error {
@@ -296,30 +402,61 @@ func (cfg *Config) get(ctx context.Context, u string) ([]byte, int, error) {
 	}
 	resp, err := cfg.Client.Do(req)
 	if err != nil {
-		return nil, 0, timedOut(err)
+		return "", 0, 0, timedOut(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, cfg.MaxSize+1))
-	if err != nil {
-		return nil, resp.StatusCode, fmt.Errorf("read body: %w", timedOut(err))
-	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode, fmt.Errorf("HTTP %s: %s", resp.Status, firstLine(body))
+		head, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return "", 0, resp.StatusCode, fmt.Errorf("HTTP %s: %s", resp.Status, firstLine(head))
 	}
-	if int64(len(body)) > cfg.MaxSize {
-		return nil, resp.StatusCode, fmt.Errorf("body larger than %d bytes", cfg.MaxSize)
+	if resp.ContentLength > cfg.MaxSize {
+		return "", 0, resp.StatusCode, fmt.Errorf("body of %d bytes is larger than the limit of %d bytes (--max-snapshot-size); not read", resp.ContentLength, cfg.MaxSize)
 	}
-	return body, resp.StatusCode, nil
+	f, err := os.CreateTemp(dir, "."+kind+"-*.tmp")
+	if err != nil {
+		return "", 0, resp.StatusCode, err
+	}
+	n, err := io.Copy(f, io.LimitReader(resp.Body, cfg.MaxSize+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case err != nil:
+		err = fmt.Errorf("read body: %w", timedOut(err))
+	case n > cfg.MaxSize:
+		err = fmt.Errorf("body larger than the limit of %d bytes (--max-snapshot-size): refused, read no further", cfg.MaxSize)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", 0, resp.StatusCode, err
+	}
+	return f.Name(), n, resp.StatusCode, nil
 }
 
-// check refuses a body that is not what was asked for: an HTML error page
-// served with 200, a truncated profile.
-func check(kind string, body []byte) error {
-	if len(body) == 0 {
+// verify refuses a body that is not what was asked for: an HTML error page
+// served with 200, a truncated profile, one that inflates past MaxSize. The
+// body is read back into memory within the run's budget of MaxSize bytes,
+// so that concurrent scrapes never hold more than that at once.
+func (cfg *Config) verify(ctx context.Context, kind, path string, size int64) error {
+	if size == 0 {
 		return errors.New("empty body")
 	}
+	w := min(size, cfg.MaxSize)
+	if err := cfg.mem.Acquire(ctx, w); err != nil {
+		return err
+	}
+	defer cfg.mem.Release(w)
+	held := cfg.held.Add(w)
+	defer cfg.held.Add(-w)
+	if cfg.onHold != nil {
+		cfg.onHold(held)
+	}
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
 	// The decoder analyze uses tells what the body is, metrics text too.
-	s, err := profile.Decode(body, kind+".pb.gz", &profile.DecodeOptions{Sites: profile.DefaultSitePolicy()})
+	s, err := profile.Decode(body, kind+".pb.gz", &profile.DecodeOptions{Sites: profile.DefaultSitePolicy(), MaxBytes: cfg.MaxSize, Gate: cfg.gate})
 	if err != nil {
 		return fmt.Errorf("not a %s profile: %w", kind, err)
 	}
@@ -329,38 +466,54 @@ func check(kind string, body []byte) error {
 	return nil
 }
 
-// fileName is KIND-TIME.pb.gz (metrics-TIME.prom), the time in UTC, with
-// milliseconds when snapshots come faster than one a second.
-func fileName(kind string, t time.Time, every time.Duration) string {
-	layout := "20060102T150405Z"
-	if every < time.Second {
-		layout = "20060102T150405.000Z"
-	}
+// fileName is KIND-TIME.pb.gz (metrics-TIME.prom), the time in UTC to the
+// millisecond; n > 0 adds -n before the extension.
+func fileName(kind string, t time.Time, n int) string {
+	name, ext := kind+"-"+t.UTC().Format("20060102T150405.000Z"), ".pb.gz"
 	if kind == "metrics" {
-		return "metrics-" + t.Format(layout) + ".prom"
+		ext = ".prom"
 	}
-	return kind + "-" + t.Format(layout) + ".pb.gz"
+	if n > 0 {
+		name += "-" + strconv.Itoa(n)
+	}
+	return name + ext
 }
 
-// writeAtomic writes data under a temporary name beside path, then renames
-// it: a reader of the folder sees whole files only.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
+// place gives the whole file tmp its name in dir: the first of
+// fileName(kind, t, 0), fileName(kind, t, 1), … that no file has. A file
+// already there is never replaced: the name is taken with a hard link, which
+// fails if it exists, so a reader of the folder sees whole files only. Where
+// hard links are not supported the name is reserved (created exclusively)
+// and tmp renamed over the reservation.
+func place(tmp, dir, kind string, t time.Time) (string, error) {
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return "", err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
+	for n := range 1000 {
+		name := fileName(kind, t, n)
+		path := filepath.Join(dir, name)
+		err := os.Link(tmp, path)
+		if err == nil {
+			return name, nil
+		}
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		f.Close()
+		if err := os.Rename(tmp, path); err != nil {
+			os.Remove(path)
+			return "", err
+		}
+		return name, nil
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return "", fmt.Errorf("%s: 1000 files already named %s or the like", dir, fileName(kind, t, 0))
 }
 
 func firstLine(b []byte) string {

@@ -189,6 +189,7 @@ func TestCollectTwoSourcesAndMetrics(t *testing.T) {
 	sum, err := Run(context.Background(), Config{
 		Targets: []Target{{Source: "primary", URL: a.URL, MetricsURL: a.URL + "/metrics"}, {Source: "replica", URL: b.URL}},
 		Every:   200 * time.Millisecond, Count: 2, Out: out,
+		Timeout: 10 * time.Second, // a hang guard: a loaded machine can take more than the interval
 	})
 	if err != nil || sum.Files != 10 || sum.Failures != 0 {
 		t.Fatalf("%+v, %v; want 10 files: 2 rounds × (2 sources × 2 kinds + 1 metrics)", sum, err)
