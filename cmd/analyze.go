@@ -104,7 +104,7 @@ Files that cannot be read are listed with the reason and the rest is analysed;
 	f.StringVar(&opts.Source, "source", "", "put every input into one source of this `name`")
 	f.StringVar(&opts.SourceRegexp, "source-regexp", "", "take the source from the file's base name: the group named source, else the first group (`regexp`)")
 	f.StringVar(&opts.SourceLabel, "source-label", "", "take the source from this pprof/goroutine label `key`")
-	f.StringVar(&opts.MaxSize, "max-snapshot-size", "1GiB", "refuse snapshots larger than this `size` once decompressed (e.g. 512MiB, 2GB)")
+	f.StringVar(&opts.MaxSize, "max-snapshot-size", "128MiB", "refuse snapshots larger than this `size` once decompressed (e.g. 512MiB, 2GB)")
 	f.IntVar(&opts.Top, "top", 20, "list at most `n` findings")
 	f.StringVar(&opts.MinSeverity, "min-severity", "medium", "list findings of this `severity` or worse: info, low, medium, high, critical")
 	f.StringVar(&opts.MemoryLimit, "memory-limit", "", "project when each source's in-use heap reaches this `size` (e.g. 4GiB, a GOMEMLIMIT value)")

@@ -142,22 +142,22 @@ func TestAnalyzeFlags(t *testing.T) {
 	if got.Granularity != "line" || got.Site != "leaf" || len(got.SiteSkip) != 2 || got.SourceLabel != "pod" || !got.Strict || !got.Quiet || len(got.Args) != 2 {
 		t.Errorf("options %+v", got)
 	}
-	if got.MaxSize != "1GiB" || got.Top != 20 || got.MinSeverity != "medium" {
-		t.Errorf("defaults: max size %q top %d min severity %q, want 1GiB, 20, medium", got.MaxSize, got.Top, got.MinSeverity)
+	if got.MaxSize != "128MiB" || got.Top != 20 || got.MinSeverity != "medium" {
+		t.Errorf("defaults: max size %q top %d min severity %q, want 128MiB, 20, medium", got.MaxSize, got.Top, got.MinSeverity)
 	}
 }
 
 func TestLoadOptionsValidation(t *testing.T) {
 	t.Parallel()
 	bad := []AnalyzeOptions{
-		{Granularity: "byte", Site: "auto", MaxSize: "1GiB", Top: 1, MinSeverity: "medium"},
-		{Granularity: "function", Site: "root", MaxSize: "1GiB", Top: 1, MinSeverity: "medium"},
-		{Granularity: "function", Site: "auto", SiteRegexp: "(", MaxSize: "1GiB", Top: 1, MinSeverity: "medium"},
-		{Granularity: "function", Site: "auto", SourceRegexp: "[", MaxSize: "1GiB", Top: 1, MinSeverity: "medium"},
+		{Granularity: "byte", Site: "auto", MaxSize: "128MiB", Top: 1, MinSeverity: "medium"},
+		{Granularity: "function", Site: "root", MaxSize: "128MiB", Top: 1, MinSeverity: "medium"},
+		{Granularity: "function", Site: "auto", SiteRegexp: "(", MaxSize: "128MiB", Top: 1, MinSeverity: "medium"},
+		{Granularity: "function", Site: "auto", SourceRegexp: "[", MaxSize: "128MiB", Top: 1, MinSeverity: "medium"},
 		{Granularity: "function", Site: "auto", MaxSize: "lots", Top: 1, MinSeverity: "medium"},
-		{Granularity: "function", Site: "auto", MaxSize: "1GiB", Top: 0, MinSeverity: "medium"},
-		{Granularity: "function", Site: "auto", MaxSize: "1GiB", Top: 1, MinSeverity: "urgent"},
-		{Granularity: "function", Site: "auto", MaxSize: "1GiB", Top: 1, MinSeverity: "low", MemoryLimit: "lots"},
+		{Granularity: "function", Site: "auto", MaxSize: "128MiB", Top: 0, MinSeverity: "medium"},
+		{Granularity: "function", Site: "auto", MaxSize: "128MiB", Top: 1, MinSeverity: "urgent"},
+		{Granularity: "function", Site: "auto", MaxSize: "128MiB", Top: 1, MinSeverity: "low", MemoryLimit: "lots"},
 	}
 	for _, o := range bad {
 		if _, err := o.loadOptions(); err == nil {

@@ -46,7 +46,7 @@ as a leak. Use "leakdiff analyze" on a series to tell them apart.`,
 	f := c.Flags()
 	f.StringVar(&opts.Granularity, "granularity", "function", "tell sites apart by `mode`: function or line")
 	f.StringVar(&opts.Site, "site", "auto", "which frame is a stack's site (`mode`): auto or leaf")
-	f.StringVar(&opts.MaxSize, "max-snapshot-size", "1GiB", "refuse snapshots larger than this `size` once decompressed")
+	f.StringVar(&opts.MaxSize, "max-snapshot-size", "128MiB", "refuse snapshots larger than this `size` once decompressed")
 	f.IntVar(&opts.Top, "top", 20, "list at most `n` sites per metric")
 	f.StringVarP(&opts.Format, "format", "f", "table", "output `format`: table, json, markdown or html")
 	f.StringVarP(&opts.Output, "output", "o", "", "write the report to this `file` (written whole or not at all)")

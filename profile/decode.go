@@ -1,8 +1,8 @@
 package profile
 
 import (
+	"bufio"
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -15,7 +15,6 @@ import (
 	"time"
 
 	pprof "github.com/google/pprof/profile"
-	"github.com/klauspost/compress/gzip"
 )
 
 // DecodeOptions tunes Decode.
@@ -31,6 +30,9 @@ type DecodeOptions struct {
 	// Interner, when set, shares stacks and names among snapshots (Load
 	// sets one).
 	Interner *Interner
+	// Gate, when set, lets one large input at a time be held in memory
+	// among the decodes that share it (Load sets one).
+	Gate *Gate
 }
 
 // bufPool recycles the buffers snapshots are inflated into: a day of
@@ -40,8 +42,11 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // processSeed keys digests when the caller gave no seed; set once at start.
 var processSeed = maphash.MakeSeed()
 
-// DefaultMaxBytes is the default bound on one decompressed snapshot.
-const DefaultMaxBytes = 1 << 30
+// DefaultMaxBytes is the default bound on one decompressed snapshot: above
+// the largest profiles of real services (a heap profile of tens of MB, a
+// goroutine dump of 100,000 goroutines), low enough that one hostile input
+// at the limit decodes in well under 512 MiB.
+const DefaultMaxBytes = 128 << 20
 
 // Decode reads one snapshot from data: a pprof protobuf (gzip'd or not), a
 // legacy text profile that pprof parses (Go debug=1 heap and goroutine
@@ -50,21 +55,27 @@ const DefaultMaxBytes = 1 << 30
 // goroutineleak dump from a goroutine dump, and it prefixes nothing (the
 // caller wraps errors with the path).
 func Decode(data []byte, name string, opts *DecodeOptions) (*Snapshot, error) {
+	h := &hold{g: opts.Gate}
+	defer h.release()
+	return decode(data, name, opts, h)
+}
+
+func decode(data []byte, name string, opts *DecodeOptions, h *hold) (*Snapshot, error) {
 	if len(data) == 0 {
 		return nil, ErrEmpty
 	}
-	maxBytes := opts.MaxBytes
-	if maxBytes <= 0 {
-		maxBytes = DefaultMaxBytes
-	}
-	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
-		buf := bufPool.Get().(*bytes.Buffer)
-		defer bufPool.Put(buf) // nothing decoded keeps a reference into it
-		raw, err := gunzip(buf, data, maxBytes)
+	maxBytes := maxInput(opts)
+	if isGzip(data) {
+		buf := getBuf()
+		defer putBuf(buf) // nothing decoded keeps a reference into it
+		raw, err := gunzip(buf, data, maxBytes, h)
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("decompress: truncated gzip stream: %w", err)
 		}
 		if err != nil {
+			if errors.Is(err, ErrUnrecognized) || errors.Is(err, ErrTooLarge) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("decompress: %w", err)
 		}
 		data = raw
@@ -73,23 +84,37 @@ func Decode(data []byte, name string, opts *DecodeOptions) (*Snapshot, error) {
 		}
 	} else if int64(len(data)) > maxBytes {
 		return nil, fmt.Errorf("%w: %d bytes, over the limit of %s (--max-snapshot-size)", ErrTooLarge, len(data), byteSize(maxBytes))
+	} else if why := implausible(data[:min(len(data), sniffLen)], int64(len(data))); why != "" {
+		return nil, fmt.Errorf("%w: %s", ErrUnrecognized, why)
 	}
 	seed := opts.Seed
 	if seed == (maphash.Seed{}) {
 		seed = processSeed
 	}
 	digest := maphash.Bytes(seed, data)
+	sp := opts.Sites
+	sp.maxSites = siteCap(maxBytes)
 	var s *Snapshot
 	var err error
-	switch {
+	switch text := isText(data); {
 	case filepath.Base(name) == CollectIndexName:
 		s = &Snapshot{Kind: KindOther, Type: "collect index", Format: FormatCollectIndex, Cumulative: -1}
-	case isText(data) && looksLikePrometheus(data):
+	case text && looksLikePrometheus(data):
+		// The text parser holds about 1.5 KiB per series.
+		if n := countRecords(data); n > sp.maxSites {
+			return nil, tooManySites("metric series", sp.maxSites)
+		}
 		s, err = decodeMetrics(data)
-	case isText(data) && looksLikeGoroutineDump(data):
-		s, err = decodeDump(data, name, &opts.Sites)
+	case text && looksLikeGoroutineDump(data):
+		s, err = decodeDump(data, name, &sp)
+	case text:
+		// pprof's legacy text parsers hold about a KiB per sample line.
+		if n := countRecords(data); n > sp.maxSites {
+			return nil, tooManySites("sample lines", sp.maxSites)
+		}
+		fallthrough
 	default:
-		s, err = decodePprof(data, &opts.Sites, opts.Interner)
+		s, err = decodePprof(data, &sp, opts.Interner)
 	}
 	if err != nil {
 		return nil, err
@@ -101,62 +126,30 @@ func Decode(data []byte, name string, opts *DecodeOptions) (*Snapshot, error) {
 	return s, nil
 }
 
-// gunzip inflates data up to maxBytes, with klauspost/compress, whose
-// decoder is about twice as fast as the standard library's on profiles.
-//
-// Memory follows the input, not what it claims: the output is buffered up
-// to a first bound (8× the compressed size, at least 16 MiB); a stream that
-// goes on past it is first inflated into io.Discard to measure it, refused
-// past maxBytes, and only then inflated again into a buffer of its size. A
-// decompression bomb (a few MB inflating to gigabytes, in one member or
-// many) is so refused having allocated tens of MB, not the limit.
-func gunzip(buf *bytes.Buffer, data []byte, maxBytes int64) ([]byte, error) {
-	first := min(maxBytes, max(16<<20, 8*int64(len(data))))
-	// The trailer's ISIZE is the last member's size mod 2^32: a hint that
-	// sizes the buffer once for the usual single-member file, never past
-	// the first bound.
-	hint := 4 * int64(len(data))
-	if len(data) >= 18 {
-		if isize := int64(binary.LittleEndian.Uint32(data[len(data)-4:])); isize > 0 {
-			hint = isize + bytes.MinRead
+// countRecords counts the lines of text that are not blank and not '#'
+// comments: the series of metrics text, the samples of a legacy profile.
+func countRecords(data []byte) int {
+	n := 0
+	for line := range bytes.Lines(data) {
+		if line = bytes.TrimLeft(line, " \t"); len(line) > 0 && line[0] != '#' && line[0] != '\n' && line[0] != '\r' {
+			n++
 		}
 	}
-	inflate := func(bound, grow int64) (int64, error) {
-		zr, err := gzip.NewReader(bytes.NewReader(data))
-		if err != nil {
-			return 0, err
-		}
-		buf.Reset()
-		buf.Grow(int(min(grow, bound+bytes.MinRead)))
-		return io.Copy(buf, io.LimitReader(zr, bound+1))
+	return n
+}
+
+// getBuf and putBuf recycle the buffers snapshots are read and inflated
+// into; one past largeInput is dropped rather than kept for the next.
+func getBuf() *bytes.Buffer {
+	b := bufPool.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= largeInput+sniffLen {
+		bufPool.Put(b)
 	}
-	// The first pass stops at the hint too: ISIZE is exact for a
-	// single-member file under 4 GiB, and a stream longer than it claims
-	// is measured rather than buffered by doubling.
-	bound := min(first, hint)
-	n, err := inflate(bound, hint)
-	if err != nil {
-		return nil, err
-	}
-	if n <= bound {
-		return buf.Bytes(), nil
-	}
-	// Longer than the first bound: measure before buffering.
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
-	}
-	size, err := io.Copy(io.Discard, io.LimitReader(zr, maxBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if size > maxBytes {
-		return nil, fmt.Errorf("%w: inflates to more than %s, the limit (--max-snapshot-size): refused without holding it in memory", ErrTooLarge, byteSize(maxBytes))
-	}
-	if n, err = inflate(size, size); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // byteSize prints a limit: "1 GiB", "512 MiB", else bytes.
@@ -215,12 +208,17 @@ func decodeDump(data []byte, name string, p *SitePolicy) (*Snapshot, error) {
 			r.addLabel(k, v)
 		}
 		r.add(g.Stack, one, &goroutineSample{state: g.State, wait: g.Wait, leaked: g.Leaked, createdBy: g.CreatedBy.Function})
-		return nil
+		return r.err
 	})
+	if r.err != nil {
+		return nil, r.err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("parse goroutine dump: %w", err)
 	}
-	s.Sites, s.Totals = r.finish()
+	if s.Sites, s.Totals, err = r.finish(); err != nil {
+		return nil, err
+	}
 	s.Labels = r.dominantLabels()
 	s.Cumulative = maxID
 	if stats.ProblemCount > 0 {
@@ -231,8 +229,16 @@ func decodeDump(data []byte, name string, p *SitePolicy) (*Snapshot, error) {
 
 func decodePprof(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 	if !isText(data) {
-		if s, err := decodeLean(data, sp, in); err == nil {
+		s, err := decodeLean(data, sp, in)
+		switch {
+		case err == nil:
 			return s, nil
+		case !errors.Is(err, errLean):
+			return nil, err
+		case len(data) > largeInput:
+			// pprof's object graph takes about ten times the content:
+			// it is asked to name the fault only in smaller files.
+			return nil, fmt.Errorf("malformed pprof protobuf (%d MiB; files over %d MiB are not given to github.com/google/pprof's parser, which would say where)", len(data)>>20, largeInput>>20)
 		}
 	}
 	return decodeWithPprof(data, sp)
@@ -245,6 +251,9 @@ func decodeWithPprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
 	if err != nil {
 		if hint := notAProfile(data); hint != "" {
 			return nil, fmt.Errorf("%w: %s", ErrUnrecognized, hint)
+		}
+		if strings.Contains(err.Error(), bufio.ErrTooLong.Error()) {
+			return nil, fmt.Errorf("%w: text with a line over 64 KiB, which no text profile has", ErrUnrecognized)
 		}
 		if strings.Contains(err.Error(), "unrecognized profile format") {
 			return nil, fmt.Errorf("%w (leakdiff reads pprof protobuf, legacy pprof text profiles and Go goroutine dumps)", ErrUnrecognized)
@@ -362,9 +371,13 @@ func decodeWithPprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
 				r.addLabel(k, v[0])
 			}
 		}
-		r.add(stk, vals, nil)
+		if r.add(stk, vals, nil); r.err != nil {
+			break
+		}
 	}
-	s.Sites, s.Totals = r.finish()
+	if s.Sites, s.Totals, err = r.finish(); err != nil {
+		return nil, err
+	}
 	s.Labels = r.dominantLabels()
 	if cumIdx >= 0 {
 		s.Cumulative = cumulative

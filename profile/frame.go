@@ -30,6 +30,18 @@ func (s Stack) Key() string {
 	return b.String()
 }
 
+// lessStack orders stacks by their function names, leaf first, a stack
+// before the longer ones it starts: the order of Key for names without
+// control characters, without building the keys.
+func lessStack(a, b Stack) bool {
+	for i := range min(len(a), len(b)) {
+		if c := strings.Compare(a[i].Function, b[i].Function); c != 0 {
+			return c < 0
+		}
+	}
+	return len(a) < len(b)
+}
+
 // Functions returns the function names of the stack, leaf first.
 func (s Stack) Functions() []string {
 	out := make([]string, len(s))

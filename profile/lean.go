@@ -63,7 +63,7 @@ const (
 type leanProfile struct {
 	strs      []string
 	types     []valueType
-	samples   [][]byte
+	nsamples  int
 	timeNanos int64
 	binary    string
 	buildID   string
@@ -94,7 +94,7 @@ var leanPool = sync.Pool{New: func() any { return &leanProfile{} }}
 
 func (lp *leanProfile) reset(in *Interner, sp *SitePolicy) {
 	lp.in, lp.policy = in, sp
-	lp.strs, lp.types, lp.samples = lp.strs[:0], lp.types[:0], lp.samples[:0]
+	lp.strs, lp.types, lp.nsamples = lp.strs[:0], lp.types[:0], 0
 	lp.timeNanos, lp.binary, lp.buildID = 0, "", ""
 	lp.frames, lp.frameName, lp.frameHash = lp.frames[:0], lp.frameName[:0], lp.frameHash[:0]
 	clear(lp.flags)
@@ -186,7 +186,7 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 	}
 	s.Binary = lp.binary
 	idx := classify(lp.types, s)
-	if len(lp.samples) == 0 {
+	if lp.nsamples == 0 {
 		s.Notes = append(s.Notes, "no samples")
 	}
 	if s.Kind == KindOther {
@@ -213,7 +213,11 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 	// The quick path (idReducer.quickSite) needs dense location ids and
 	// sites chosen by the machinery rules.
 	quick := sp.Mode == SiteAuto && lp.locs.m == nil && len(idx) > 0
-	for _, sm := range lp.samples {
+	for rest := data; ; {
+		var sm []byte
+		if sm, rest = nextSample(rest); rest == nil {
+			break
+		}
 		locIDs, values = locIDs[:0], values[:0]
 		// locRaw holds the packed location ids while the sample has one
 		// packed field for them (every writer we know); otherwise they are
@@ -368,9 +372,16 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 		if ids, ok = lp.expand(ids[:0], locIDs); !ok {
 			return nil, errLean
 		}
-		ir.add(ids, vals)
+		if ir.add(ids, vals); ir.err != nil {
+			return nil, ir.err
+		}
 	}
-	s.Sites, s.Totals = ir.finish()
+	if r.err != nil {
+		return nil, r.err
+	}
+	if s.Sites, s.Totals, err = ir.finish(len(data)); err != nil {
+		return nil, err
+	}
 	s.Labels = r.dominantLabels()
 	if cumIdx >= 0 {
 		s.Cumulative = cumulative
@@ -397,6 +408,84 @@ func (lp *leanProfile) str(i int64) (string, bool) {
 	return lp.strs[i], true
 }
 
+// leanBudget is what the stacks kept from content of n bytes may hold:
+// real profiles keep a fraction of it.
+func leanBudget(n int) int { return 16<<20 + n }
+
+// checkEntries counts the functions, locations, mappings and strings of a
+// Profile before any is decoded, and refuses more than the site cap
+// allows: each function costs about a KiB to decode (its interned name,
+// frames), each location or string tens of bytes, and a hostile profile
+// of millions of them would take gigabytes. The largest real profiles we
+// know have 23,000 functions; the caps at the default size limit are
+// 131,072 functions and mappings, twice that many locations and eight
+// times that many strings.
+func checkEntries(data []byte, sp *SitePolicy) error {
+	var n [16]int
+	for b := data; len(b) > 0; {
+		num, typ, m := protowire.ConsumeTag(b)
+		if m < 0 {
+			return errLean
+		}
+		b = b[m:]
+		if m = protowire.ConsumeFieldValue(num, typ, b); m < 0 {
+			return errLean
+		}
+		b = b[m:]
+		if num < 16 && typ == protowire.BytesType {
+			n[num]++
+		}
+	}
+	c := sp.siteCap()
+	for _, e := range []struct {
+		num  int
+		what string
+		cap  int
+	}{{3, "mappings", c}, {4, "locations", 2 * c}, {5, "functions", c}, {6, "strings", 8 * c}} {
+		if n[e.num] > e.cap {
+			return tooManySites(e.what, e.cap)
+		}
+	}
+	return nil
+}
+
+// overBudget refuses content whose stacks would hold more than
+// leanBudget: no profiler writes stacks that long over that many sites.
+func overBudget(size int, what string, held int) error {
+	return fmt.Errorf("%w: %s would take over %d MiB to hold, for %d MiB of content (no profiler writes entries this small): refused", ErrTooLarge, what, held>>20, size>>20)
+}
+
+// nextSample returns the next sample's bytes in the top-level fields b and
+// what follows it; rest is nil when there is none. leanTables checked the
+// fields.
+func nextSample(b []byte) (sample, rest []byte) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, nil
+		}
+		b = b[n:]
+		if typ != protowire.BytesType {
+			if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+				return nil, nil
+			}
+			b = b[n:]
+			continue
+		}
+		v, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return nil, nil
+		}
+		if b = b[n:]; num == 2 {
+			if b == nil {
+				b = []byte{}
+			}
+			return v, b
+		}
+	}
+	return nil, nil
+}
+
 // leanTables reads the top-level fields, then the function, mapping and
 // location tables, which the samples refer to by id.
 func leanTables(data []byte, in *Interner, sp *SitePolicy) (*leanProfile, error) {
@@ -404,6 +493,9 @@ func leanTables(data []byte, in *Interner, sp *SitePolicy) (*leanProfile, error)
 	lp.reset(in, sp)
 	types, mappings, locs, funcs := lp.rawTypes[:0], lp.rawMappings[:0], lp.rawLocs[:0], lp.rawFuncs[:0]
 	defer func() { lp.rawTypes, lp.rawMappings, lp.rawLocs, lp.rawFuncs = types, mappings, locs, funcs }()
+	if err := checkEntries(data, sp); err != nil {
+		return nil, err
+	}
 	for b := data; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
@@ -420,7 +512,7 @@ func leanTables(data []byte, in *Interner, sp *SitePolicy) (*leanProfile, error)
 			case 1:
 				types = append(types, v)
 			case 2:
-				lp.samples = append(lp.samples, v)
+				lp.nsamples++ // read again by nextSample: holding them costs 24 bytes each
 			case 3:
 				mappings = append(mappings, v)
 			case 4:
@@ -679,6 +771,7 @@ func varintFields(b []byte) ([8]uint64, error) {
 // heaviest stack of each site. It gives what reducer gives for the same
 // samples (TestLeanMatchesPprof).
 type idReducer struct {
+	err        error // the first sample past the site cap
 	lp         *leanProfile
 	in         *Interner
 	siteAt     []*idSiteAcc // per frame id: the site a stack whose site frame it is belongs to
@@ -865,6 +958,10 @@ func (ir *idReducer) add(ids []int32, vals []int64) {
 		}
 		acc = ir.sites[site]
 		if acc == nil {
+			if len(ir.sites) >= ir.policy.siteCap() {
+				ir.err = tooManySites("sites", ir.policy.siteCap())
+				return
+			}
 			acc = &idSiteAcc{site: site, values: make([]int64, ir.nvals)}
 			ir.sites[site] = acc
 		}
@@ -882,9 +979,20 @@ func (ir *idReducer) add(ids []int32, vals []int64) {
 	switch {
 	case !acc.seen || v > acc.value:
 		acc.best, acc.raw, acc.value, acc.seen = append(acc.best[:0], ids...), nil, v, true
-	case v == acc.value && ir.stack(ids).Key() < ir.stack(ir.bestIDs(acc)).Key():
+	case v == acc.value && ir.lessIDs(ids, ir.bestIDs(acc)):
 		acc.best, acc.raw = append(acc.best[:0], ids...), nil
 	}
+}
+
+// lessIDs is lessStack on frame ids: ties are many (every sample of one
+// object) and must not build stacks.
+func (ir *idReducer) lessIDs(a, b []int32) bool {
+	for i := range min(len(a), len(b)) {
+		if c := strings.Compare(ir.lp.frames[a[i]].Function, ir.lp.frames[b[i]].Function); c != 0 {
+			return c < 0
+		}
+	}
+	return len(a) < len(b)
 }
 
 func (ir *idReducer) stack(ids []int32) Stack {
@@ -901,7 +1009,10 @@ func (ir *idReducer) stack(ids []int32) Stack {
 // finish returns the sites sorted by Site, and the totals. Each site's stack
 // is its heaviest sample's; ties go to the smaller Stack.Key, as in
 // reducer.finish.
-func (ir *idReducer) finish() ([]SiteValue, []int64) {
+func (ir *idReducer) finish(size int) ([]SiteValue, []int64, error) {
+	if ir.err != nil {
+		return nil, nil, ir.err
+	}
 	totals := make([]int64, ir.nvals)
 	accs := make([]*idSiteAcc, 0, len(ir.sites))
 	for _, acc := range ir.sites {
@@ -909,6 +1020,13 @@ func (ir *idReducer) finish() ([]SiteValue, []int64) {
 	}
 	// Sorting pointers moves an eighth of the bytes sorting SiteValues does.
 	slices.SortFunc(accs, func(a, b *idSiteAcc) int { return a.site.Compare(b.site) })
+	frames := 0
+	for _, acc := range accs {
+		frames += len(ir.bestIDs(acc))
+	}
+	if held := frames * int(unsafe.Sizeof(Frame{})); held > leanBudget(size) {
+		return nil, nil, overBudget(size, fmt.Sprintf("the stacks of its %d sites (%d frames)", len(accs), frames), held)
+	}
 	out := make([]SiteValue, len(accs))
 	for j, acc := range accs {
 		for i, v := range acc.values {
@@ -916,7 +1034,7 @@ func (ir *idReducer) finish() ([]SiteValue, []int64) {
 		}
 		out[j] = SiteValue{Site: acc.site, Values: acc.values, Stack: ir.stack(ir.bestIDs(acc)), StackValue: acc.value}
 	}
-	return out, totals
+	return out, totals, nil
 }
 
 // varint is protowire.ConsumeVarint with the one- and two-byte cases (most

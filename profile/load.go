@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -72,16 +71,9 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 	files := expand(args, res)
 	res.Files = len(files)
 
-	var stdin []byte
-	var stdinErr error
-	if slices.Contains(files, stdinName) {
-		if opts.Stdin == nil {
-			stdinErr = errors.New("no standard input")
-		} else {
-			stdin, stdinErr = readLimited(opts.Stdin, maxInput(&opts.Decode))
-		}
+	if opts.Decode.Gate == nil {
+		opts.Decode.Gate = &Gate{}
 	}
-
 	now := time.Now()
 	type result struct {
 		snap *Snapshot
@@ -103,8 +95,10 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 				var snap *Snapshot
 				var err error
 				if files[i] == stdinName {
-					if err = stdinErr; err == nil {
-						snap, err = Decode(stdin, "stdin", &opts.Decode)
+					if opts.Stdin == nil {
+						err = errors.New("no standard input")
+					} else {
+						snap, err = ReadFile(opts.Stdin, -1, stdinName, &opts.Decode, now)
 					}
 				} else {
 					snap, err = loadFile(files[i], &opts.Decode, now)
@@ -141,10 +135,6 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 			res.Skipped = append(res.Skipped, Skipped{File: files[i], Err: r.err})
 			continue
 		}
-		if files[i] == stdinName {
-			r.snap.File = stdinName
-			noteFuture(r.snap, now)
-		}
 		res.Snapshots = append(res.Snapshots, *r.snap)
 	}
 	AssignSources(res.Snapshots, &opts)
@@ -159,6 +149,13 @@ func DecodeFile(data []byte, file string, o *DecodeOptions, now time.Time) (*Sna
 	if err != nil {
 		return nil, err
 	}
+	finish(snap, file, now)
+	return snap, nil
+}
+
+// finish sets what a snapshot takes from its file: its name, its time
+// when the profile has none, a note on a time in the future.
+func finish(snap *Snapshot, file string, now time.Time) {
 	snap.File = file
 	if snap.TimeFrom == TimeUnknown {
 		if t, ok := TimeFromName(file); ok {
@@ -166,7 +163,6 @@ func DecodeFile(data []byte, file string, o *DecodeOptions, now time.Time) (*Sna
 		}
 	}
 	noteFuture(snap, now)
-	return snap, nil
 }
 
 // noteFuture notes a time beyond clock skew (hours) and simulated series
@@ -182,23 +178,76 @@ func noteFuture(snap *Snapshot, now time.Time) {
 // with DecodeFile. Load reads every file through it; leakdiff-beam reads
 // files of any Beam filesystem through it.
 func ReadFile(r io.Reader, size int64, file string, o *DecodeOptions, now time.Time) (*Snapshot, error) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(buf) // Decode keeps no reference into the file's bytes
-	buf.Reset()
+	h := &hold{g: o.Gate}
+	defer h.release()
+	pooled := getBuf()
+	defer putBuf(pooled) // Decode keeps no reference into the file's bytes
+	buf := pooled
+	// Past largeInput, the file is read into the gate's buffer, once held.
+	large := func() {
+		h.take()
+		if f, _ := h.buffers(); f != nil && f != buf {
+			f.Reset()
+			f.Write(buf.Bytes())
+			buf = f
+		}
+	}
 	limit := maxInput(o)
 	if size > limit {
 		return nil, fmt.Errorf("%w: %d bytes, over the limit of %s (--max-snapshot-size)", ErrTooLarge, size, byteSize(limit))
-	} else if size > 0 {
-		buf.Grow(int(size) + 512)
 	}
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	if size > largeInput {
+		large()
+	}
+	if size > 0 {
+		buf.Grow(int(size) + bytes.MinRead)
+	}
+	// The first 64 KiB are checked before the rest is read: a file of
+	// zeros or another kind of file is refused at once. Gzip is checked
+	// once inflated.
+	n, err := buf.ReadFrom(io.LimitReader(r, sniffLen))
 	if err != nil {
 		return nil, fmt.Errorf("read: %w", err)
+	}
+	if !isGzip(buf.Bytes()) {
+		total := limit
+		if size >= 0 {
+			total = size
+		}
+		if why := implausible(buf.Bytes(), total); why != "" {
+			return nil, fmt.Errorf("%w: %s", ErrUnrecognized, why)
+		}
+	}
+	if n == sniffLen {
+		// Of an unknown size (a pipe, standard input), what goes on past
+		// largeInput is read under the gate.
+		m, err := buf.ReadFrom(io.LimitReader(r, max(largeInput-n, 0)))
+		if err != nil {
+			return nil, fmt.Errorf("read: %w", err)
+		}
+		if n += m; n >= largeInput {
+			large()
+			if size < 0 {
+				// Once, rather than doubling: pages are touched only as
+				// they are read into.
+				buf.Grow(int(limit + 1 - n + bytes.MinRead))
+			}
+			m, err := buf.ReadFrom(io.LimitReader(r, limit+1-n))
+			if err != nil {
+				return nil, fmt.Errorf("read: %w", err)
+			}
+			n += m
+		}
 	}
 	if n > limit {
 		return nil, fmt.Errorf("read: %w: larger than the limit of %s (--max-snapshot-size)", ErrTooLarge, byteSize(limit))
 	}
-	return DecodeFile(buf.Bytes(), file, o, now)
+	snap, err := decode(buf.Bytes(), file, o, h)
+	if err != nil {
+		return nil, err
+	}
+	finish(snap, file, now)
+	return snap, nil
 }
 
 func maxInput(o *DecodeOptions) int64 {
@@ -206,17 +255,6 @@ func maxInput(o *DecodeOptions) int64 {
 		return o.MaxBytes
 	}
 	return DefaultMaxBytes
-}
-
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w: larger than the limit of %s (--max-snapshot-size)", ErrTooLarge, byteSize(limit))
-	}
-	return data, nil
 }
 
 func loadFile(path string, o *DecodeOptions, now time.Time) (*Snapshot, error) {

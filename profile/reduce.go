@@ -3,6 +3,7 @@ package profile
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -17,11 +18,13 @@ type goroutineSample struct {
 // reducer turns samples into per-site values as they are decoded, so that no
 // full profile has to be kept.
 type reducer struct {
+	err error // the first sample past the site cap
 	// mergeStacks sums samples with the same stack (by function names)
 	// before choosing a site's heaviest stack: a goroutine dump has one
 	// sample per goroutine. Profiles, whose samples are already one per
 	// stack, keep the heaviest sample (as the lean decoder does).
 	mergeStacks bool
+	stacks      int // distinct stacks kept, in all sites
 	policy      *SitePolicy
 	nvals       int
 	sites       map[Site]*siteAcc
@@ -76,8 +79,16 @@ func (r *reducer) addLabel(k, v string) {
 	}
 	m := r.labels[k]
 	if m == nil {
+		if len(r.labels) >= r.policy.siteCap() {
+			r.err = tooManySites("label keys", r.policy.siteCap())
+			return
+		}
 		m = map[string]int{}
 		r.labels[k] = m
+	}
+	if _, ok := m[v]; !ok && len(m) >= r.policy.siteCap() {
+		r.err = tooManySites("values of label "+strconv.Quote(k), r.policy.siteCap())
+		return
 	}
 	m[v]++
 }
@@ -89,6 +100,10 @@ func (r *reducer) add(stk Stack, vals []int64, g *goroutineSample) {
 	site := siteAt(r.policy, stk, r.siteIndex(stk))
 	acc := r.sites[site]
 	if acc == nil {
+		if len(r.sites) >= r.policy.siteCap() {
+			r.err = tooManySites("sites", r.policy.siteCap())
+			return
+		}
 		acc = &siteAcc{values: make([]int64, r.nvals), stacks: map[string]*stackAcc{}}
 		r.sites[site] = acc
 	}
@@ -101,6 +116,10 @@ func (r *reducer) add(stk Stack, vals []int64, g *goroutineSample) {
 	}
 	sa := acc.stacks[key]
 	if sa == nil {
+		if r.stacks++; r.stacks > r.policy.siteCap() {
+			r.err = tooManySites("distinct stacks", r.policy.siteCap())
+			return
+		}
 		// Callers reuse stk: keep a copy.
 		sa = &stackAcc{stack: append(Stack(nil), stk...)}
 		acc.stacks[key] = sa
@@ -116,7 +135,7 @@ func (r *reducer) add(stk Stack, vals []int64, g *goroutineSample) {
 		if len(vals) > 0 {
 			v = vals[0]
 		}
-		if !sa.set || v > sa.value || v == sa.value && stk.Key() < sa.stack.Key() {
+		if !sa.set || v > sa.value || v == sa.value && lessStack(stk, sa.stack) {
 			sa.stack, sa.value, sa.set = append(sa.stack[:0], stk...), v, true
 		}
 	}
@@ -137,7 +156,10 @@ func (r *reducer) add(stk Stack, vals []int64, g *goroutineSample) {
 }
 
 // finish returns the sites sorted by Site, and the totals.
-func (r *reducer) finish() ([]SiteValue, []int64) {
+func (r *reducer) finish() ([]SiteValue, []int64, error) {
+	if r.err != nil {
+		return nil, nil, r.err
+	}
 	totals := make([]int64, r.nvals)
 	out := make([]SiteValue, 0, len(r.sites))
 	for site, acc := range r.sites {
@@ -168,7 +190,7 @@ func (r *reducer) finish() ([]SiteValue, []int64) {
 		out = append(out, sv)
 	}
 	slices.SortFunc(out, func(a, b SiteValue) int { return a.Site.Compare(b.Site) })
-	return out, totals
+	return out, totals, nil
 }
 
 // dominantLabels returns, per label key, the most frequent value (ties by

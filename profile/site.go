@@ -104,6 +104,29 @@ type SitePolicy struct {
 	// Machinery lists frames never chosen by SiteAuto; nil means
 	// DefaultMachinery.
 	Machinery []MachineryRule
+
+	// maxSites bounds the sites of one snapshot (Decode sets it from
+	// MaxBytes); 0 means the bound at DefaultMaxBytes.
+	maxSites int
+}
+
+// siteCap is the number of sites (or metric series, or samples of a
+// legacy text profile) a snapshot of up to maxBytes may hold: one per KiB
+// of the limit, 131,072 at the default. Real profiles have tens of
+// thousands at most; each costs about a KiB to decode, so that a hostile
+// one holding millions is refused rather than taking gigabytes.
+func siteCap(maxBytes int64) int { return int(max(maxBytes>>10, 4096)) }
+
+func (p *SitePolicy) siteCap() int {
+	if p.maxSites > 0 {
+		return p.maxSites
+	}
+	return siteCap(DefaultMaxBytes)
+}
+
+// tooManySites refuses a snapshot past its site cap.
+func tooManySites(what string, n int) error {
+	return fmt.Errorf("%w: more than %d %s, the most a snapshot may hold at this --max-snapshot-size (one site per KiB of it; real profiles have tens of thousands at most): raise the limit to read it", ErrTooLarge, n, what)
 }
 
 // DefaultSitePolicy aligns by function with the built-in machinery list.

@@ -55,7 +55,7 @@ func TestSiteOf(t *testing.T) {
 			// The reducer's cached path must agree with SiteOf.
 			r := newReducer(&tt.policy, 1)
 			r.add(tt.stk, []int64{1}, nil)
-			sites, _ := r.finish()
+			sites, _, _ := r.finish()
 			if len(sites) != 1 || sites[0].Site != tt.want {
 				t.Errorf("reducer site = %+v, want %+v", sites, tt.want)
 			}
@@ -88,7 +88,7 @@ func TestReducerAggregatesFlatAtSite(t *testing.T) {
 	r.add(b, []int64{300, 3}, nil)
 	r.add(a, []int64{50, 1}, nil)
 	r.add(c, []int64{7, 1}, nil)
-	sites, totals := r.finish()
+	sites, totals, _ := r.finish()
 	if len(sites) != 2 {
 		t.Fatalf("got %d sites, want 2: %+v", len(sites), sites)
 	}

@@ -195,10 +195,13 @@
 //
 // Nothing is dropped silently: every input is analysed, counted once, set
 // aside (other profile kinds, collect's index) or skipped with its reason,
-// in every output format. A gzip stream is inflated
-// only up to --max-snapshot-size (default 1GiB), and one that goes on is
-// measured before it is buffered, so a decompression bomb is refused without
-// the memory it asks for.
+// in every output format. A snapshot is read only up to
+// --max-snapshot-size (default 128MiB) on disk and inflated; its first 64 KiB
+// are looked at before the rest (zeros, other kinds of file are refused at
+// once, by name); gzip nested more than three deep is refused, and a stream
+// that goes on is measured before it is buffered, so a decompression bomb is
+// refused without the memory it asks for. One input over 16 MiB is held at
+// a time, whatever --jobs.
 //
 // Sources: one per directory, and within a directory one per file-name stem
 // (primary-heap-*.pb.gz and replica-heap-*.pb.gz are two sources). Override

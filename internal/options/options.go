@@ -25,13 +25,13 @@ type Load struct {
 	// Source, SourceRegexp and SourceLabel name sources (see
 	// profile.LoadOptions).
 	Source, SourceRegexp, SourceLabel string
-	// MaxSize bounds a snapshot on disk and inflated ("1GiB").
+	// MaxSize bounds a snapshot on disk and inflated ("128MiB").
 	MaxSize string
 }
 
 // DefaultLoad returns the defaults of the flags.
 func DefaultLoad() Load {
-	return Load{Granularity: "function", Site: "auto", MaxSize: "1GiB"}
+	return Load{Granularity: "function", Site: "auto", MaxSize: "128MiB"}
 }
 
 // Options checks the values and builds the profile options. Errors name

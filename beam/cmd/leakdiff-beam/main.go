@@ -73,7 +73,7 @@ var (
 	source      = flag.String("source", "", "put every input into one source of this name")
 	sourceRe    = flag.String("source-regexp", "", "take the source from the file's base name: the group named source, else the first group")
 	sourceLabel = flag.String("source-label", "", "take the source from this pprof/goroutine label")
-	maxSize     = flag.String("max-snapshot-size", "1GiB", "refuse snapshots larger than this size once decompressed")
+	maxSize     = flag.String("max-snapshot-size", "128MiB", "refuse snapshots larger than this size once decompressed")
 )
 
 func init() {
