@@ -262,6 +262,10 @@ func (fn *decodeFn) Setup() error {
 // then to keep memory bounded.
 const internEvery = 64
 
+// workerGate lets one input over 16 MiB at a time be held by the decoders
+// of a worker process, however many bundles it runs at once.
+var workerGate = &profile.Gate{}
+
 func (fn *decodeFn) StartBundle(context.Context, func(string, []byte), func(string, string)) error {
 	fn.n = 0
 	return nil
@@ -271,6 +275,7 @@ func (fn *decodeFn) ProcessElement(ctx context.Context, f fileio.ReadableFile, e
 	if fn.n%internEvery == 0 {
 		fn.opts.Decode.Interner = profile.NewInterner()
 	}
+	fn.opts.Decode.Gate = workerGate
 	fn.n++
 	snap, err := fn.decode(ctx, f)
 	if errors.Is(err, syscall.EISDIR) {
