@@ -2,8 +2,10 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -208,10 +210,13 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	if opts.MemoryLimit != "" {
 		limit, _ = options.ParseSize(opts.MemoryLimit)
 	}
-	rep, perNotes := report.New(loaded.Snapshots, loaded.Files, loaded.Skipped, loaded.Warnings, report.Config{
+	rep, perNotes, err := report.NewContext(ctx, loaded.Snapshots, loaded.Files, loaded.Skipped, loaded.Warnings, report.Config{
 		Catalog: cat, MemoryLimit: limit, MinSeverity: minSev, Top: opts.Top,
 		Line: opts.Granularity == "line", Per: opts.Per, Generated: options.Generated(),
 	})
+	if err != nil {
+		return err // interrupted during the analysis: write nothing
+	}
 	if len(rep.Set.Series) == 0 {
 		warn("no heap, goroutine or metrics snapshot among the inputs: nothing to analyse")
 	}
@@ -224,7 +229,7 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	if err := ctx.Err(); err != nil {
 		return err // interrupted during the analysis: write nothing
 	}
-	if err := writeReport(stdout, opts.Output, func(w io.Writer) error {
+	if err := writeReport(ctx, stdout, opts.Output, func(w io.Writer) error {
 		return report.Render(w, rep, format, report.Options{Color: color})
 	}); err != nil {
 		return err
@@ -247,18 +252,37 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	return nil
 }
 
-// writeReport writes to stdout, or to path through a temporary file renamed
-// into place, so that an interrupted or failed run leaves no half report.
-func writeReport(stdout io.Writer, path string, write func(io.Writer) error) error {
+// writeReport writes to stdout, or to path. A regular file (new or not) is
+// written whole or not at all: into a temporary file beside it, renamed
+// over it once complete, keeping an existing file's permissions (a new one
+// gets 0666 less the umask). A symbolic link is followed: its target is so
+// written and the link stays. A device, FIFO or socket (/dev/stdout, a
+// named pipe) is written through. Nothing is renamed into place once ctx
+// is done: Ctrl-C or SIGTERM during the writing leaves no report.
+func writeReport(ctx context.Context, stdout io.Writer, path string, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
 		if err := write(stdout); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
-		return nil
+		return ctx.Err()
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	target, err := reportTarget(path)
 	if err != nil {
-		return fmt.Errorf("write report: %w", err)
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	mode := os.FileMode(0o666) &^ umask()
+	if fi, err := os.Stat(target); err == nil {
+		switch {
+		case fi.IsDir():
+			return fmt.Errorf("write report %s: is a directory", path)
+		case !fi.Mode().IsRegular():
+			return writeThrough(target, path, write)
+		}
+		mode = fi.Mode().Perm()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*")
+	if err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
 	if err := write(tmp); err != nil {
@@ -268,10 +292,52 @@ func writeReport(stdout io.Writer, path string, write func(io.Writer) error) err
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	if err := os.Chmod(tmp.Name(), mode); err != nil {
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), target); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return nil
+}
+
+// reportTarget follows path's symbolic links (up to 40, as the kernel
+// does), even to a file that does not exist yet.
+func reportTarget(path string) (string, error) {
+	for range 40 {
+		fi, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) || err == nil && fi.Mode()&fs.ModeSymlink == 0 {
+			return path, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		link, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(filepath.Dir(path), link)
+		}
+		path = link
+	}
+	return "", errors.New("too many levels of symbolic links")
+}
+
+// writeThrough writes to a device, FIFO or socket as it is.
+func writeThrough(target, path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(target, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
 	return nil

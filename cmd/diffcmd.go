@@ -94,5 +94,5 @@ func runDiff(ctx context.Context, opts *DiffOptions, stdin io.Reader, stdout, st
 	if err := ctx.Err(); err != nil {
 		return err // interrupted: write nothing
 	}
-	return writeReport(stdout, opts.Output, func(w io.Writer) error { return report.RenderCompare(w, cr, format) })
+	return writeReport(ctx, stdout, opts.Output, func(w io.Writer) error { return report.RenderCompare(w, cr, format) })
 }

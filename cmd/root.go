@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -22,6 +24,8 @@ const (
 	// ExitInterrupted: stopped by Ctrl-C (128 + SIGINT, as shells report
 	// it); no report was written.
 	ExitInterrupted = 130
+	// ExitTerminated: stopped by SIGTERM (128 + 15), as by Ctrl-C.
+	ExitTerminated = 143
 )
 
 // exitError carries an exit code up to Main, the one place that exits.
@@ -39,14 +43,27 @@ func usageErrorf(format string, args ...any) error {
 
 // Main runs leakdiff with the process's arguments and streams and returns
 // the exit code.
+//
+// SIGINT and SIGTERM (a service manager, a CI timeout) stop the run the
+// same way: what it was doing is abandoned, temporary files are removed,
+// no report is written, and the exit code says which signal it was. A
+// second signal ends the process at once.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	var got atomic.Value
 	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C kills at once
+		s := <-sigs
+		got.Store(s)
+		signal.Reset(os.Interrupt, syscall.SIGTERM) // a second one kills at once
+		cancel()
 	}()
-	return Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	code := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	if s, _ := got.Load().(os.Signal); s == syscall.SIGTERM && code == ExitInterrupted {
+		return ExitTerminated
+	}
+	return code
 }
 
 // Run runs the command tree in-process; tests call it directly.

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"runtime"
@@ -102,6 +103,13 @@ type Analysis struct {
 // only. Sites are fitted by GOMAXPROCS workers, each result stored by index,
 // so the outcome does not depend on scheduling.
 func Analyze(set *profile.Set, o Options) *Analysis {
+	a, _ := AnalyzeContext(context.Background(), set, o)
+	return a
+}
+
+// AnalyzeContext is Analyze that stops, with ctx's error, once ctx is done:
+// a series of thousands of sites takes seconds to fit.
+func AnalyzeContext(ctx context.Context, set *profile.Set, o Options) (*Analysis, error) {
 	th := o.Thresholds
 	if th == (Thresholds{}) {
 		th = DefaultThresholds()
@@ -154,6 +162,9 @@ func Analyze(set *profile.Set, o Options) *Analysis {
 			var sc scratch
 			var y []float64
 			for j := w; j < len(jobs); j += workers {
+				if j%64 == w%64 && ctx.Err() != nil {
+					return
+				}
 				si, i := jobs[j].series, jobs[j].site
 				s, sf := &set.Series[si], &a.Series[si]
 				v := s.Sites[i].Values[sf.Start:]
@@ -166,13 +177,16 @@ func Analyze(set *profile.Set, o Options) *Analysis {
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	adjustFDR(a.Findings)
 	for j := range a.Findings {
 		f := &a.Findings[j]
 		rate(set, a, f, &th, o.MemoryLimit > 0)
 	}
 	a.Rank()
-	return a
+	return a, nil
 }
 
 // adjustFDR sets each finding's Q: the Benjamini–Hochberg (1995) step-up

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -37,14 +38,27 @@ const MinLinkR = 0.8
 // 5 common snapshots are needed. Each link is also written into both
 // findings' Evidence.
 func (a *Analysis) Links() []Link {
+	l, _ := a.LinksContext(context.Background())
+	return l
+}
+
+// LinksContext is Links that stops, with ctx's error and no link written,
+// once ctx is done.
+func (a *Analysis) LinksContext(ctx context.Context) ([]Link, error) {
 	var out []Link
 	for mi := range a.Findings {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		m := &a.Findings[mi]
 		ms := a.Series[m.Series].Series
 		if ms.Kind != profile.KindMetrics || !m.Trend.Rising() || m.Severity < SeverityMedium && !m.Symptom || m.Trend.Pace.Slope <= 0 {
 			continue
 		}
 		for pi := range a.Findings {
+			if pi%1024 == 1023 && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			p := &a.Findings[pi]
 			ps := a.Series[p.Series].Series
 			if ps.Kind == profile.KindMetrics || ps.Source != ms.Source || ps.Secondary || p.Severity < SeverityMedium || p.GroupedInto != nil || p.Trend.Pace.Slope <= 0 {
@@ -82,7 +96,7 @@ func (a *Analysis) Links() []Link {
 		p.Evidence = append(p.Evidence, fmt.Sprintf("grows with metric %s (%s)", a.site(m).Function, how))
 		m.Evidence = append(m.Evidence, fmt.Sprintf("grows with %s %s (%s)", a.Series[p.Series].Series.Kind, a.site(p).Function, how))
 	}
-	return out
+	return out, nil
 }
 
 func (a *Analysis) site(f *Finding) profile.Site {

@@ -85,7 +85,7 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 		workers = runtime.GOMAXPROCS(0)
 	}
 	jobs := make(chan int)
-	done := make(chan int)
+	done := make(chan int, len(files)) // workers never wait on a reader that left
 	var wg sync.WaitGroup
 	for range min(workers, max(len(files), 1)) {
 		wg.Add(1)
@@ -119,12 +119,20 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 		}
 	}()
 	go func() { wg.Wait(); close(done) }()
-	n := 0
-	for range done {
-		n++
-		if opts.Progress != nil {
-			opts.Progress(n, len(files))
+	// Once ctx is done, Load returns without waiting for the files being
+	// read: one may be a pipe that never ends (standard input).
+	for n := 1; ; n++ {
+		select {
+		case _, ok := <-done:
+			if ok {
+				if opts.Progress != nil {
+					opts.Progress(n, len(files))
+				}
+				continue
+			}
+		case <-ctx.Done():
 		}
+		break
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -26,6 +26,8 @@ type CompareReport struct {
 
 // WriteCompareText renders a two-snapshot comparison.
 func WriteCompareText(w io.Writer, r CompareReport) error {
+	ew := &errWriter{w: w}
+	w = ew
 	top := r.Top
 	if top <= 0 {
 		top = 20
@@ -62,7 +64,7 @@ func WriteCompareText(w io.Writer, r CompareReport) error {
 			fmt.Fprintf(w, "… %d more site(s)\n", more)
 		}
 	}
-	return nil
+	return ew.err
 }
 
 func describeSnap(s *profile.Snapshot) string {

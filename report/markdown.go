@@ -39,6 +39,8 @@ func mdCode(s string) string {
 // analysed, the series, the ranked findings, and per top finding its
 // sparkline, rule, projection and stack.
 func WriteMarkdown(w io.Writer, r *Report) error {
+	ew := &errWriter{w: w}
+	w = ew
 	a := r.Analysis
 	j := BuildJSON(r)
 	fmt.Fprintln(w, "# leakdiff report")
@@ -145,7 +147,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			fmt.Fprintf(w, "- `%s`: %s\n", s.File, s.Error)
 		}
 	}
-	return nil
+	return ew.err
 }
 
 func writeMarkdownDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -76,17 +77,31 @@ type Config struct {
 // considered, skipped and warnings come from loading. It returns the
 // report and the notes of --per (also added to the report's warnings).
 func New(snaps []profile.Snapshot, files int, skipped []profile.Skipped, warnings []string, c Config) (*Report, []string) {
+	r, notes, _ := NewContext(context.Background(), snaps, files, skipped, warnings, c)
+	return r, notes
+}
+
+// NewContext is New that stops, with ctx's error, once ctx is done (Ctrl-C
+// during a long analysis).
+func NewContext(ctx context.Context, snaps []profile.Snapshot, files int, skipped []profile.Skipped, warnings []string, c Config) (*Report, []string, error) {
 	set := profile.Align(snaps)
 	cat := c.Catalog
 	if cat == nil {
 		cat = &rules.Catalog{}
 	}
 	set.AddBalances(cat.RelatedMetrics())
-	an := diff.Analyze(set, diff.Options{Thresholds: diff.DefaultThresholds(), MemoryLimit: c.MemoryLimit})
+	an, err := diff.AnalyzeContext(ctx, set, diff.Options{Thresholds: diff.DefaultThresholds(), MemoryLimit: c.MemoryLimit})
+	if err != nil {
+		return nil, nil, err
+	}
 	matches := rules.Annotate(an, cat) // ranks again: findings are final after it
+	links, err := an.LinksContext(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	r := &Report{Files: files, Set: set, Analysis: an, Skipped: skipped, Warnings: warnings,
 		MinSeverity: c.MinSeverity, Top: c.Top, Line: c.Line, MemoryLimit: c.MemoryLimit,
-		Matches: matches, Links: an.Links(), Per: c.Per, Generated: c.Generated}
+		Matches: matches, Links: links, Per: c.Per, Generated: c.Generated}
 	var notes []string
 	if c.Per != "" {
 		r.PerUnit, notes = an.PerUnit(c.Per)
@@ -95,7 +110,7 @@ func New(snaps []profile.Snapshot, files int, skipped []profile.Skipped, warning
 		}
 	}
 	r.Asymmetries = an.Asymmetries()
-	return r, notes
+	return r, notes, ctx.Err()
 }
 
 // ANSI colours of the severities in the table.
@@ -144,6 +159,8 @@ func newTable(w io.Writer, align []tw.Align) *tablewriter.Table {
 // WriteText renders r for a terminal: what was read, one line per series,
 // the findings at or above MinSeverity, and details of the first few.
 func WriteText(w io.Writer, r Report) error {
+	ew := &errWriter{w: w}
+	w = ew
 	a := r.Analysis
 	details := r.Details
 	if details == 0 {
@@ -229,7 +246,7 @@ func WriteText(w io.Writer, r Report) error {
 			fmt.Fprintf(w, "  %s: %v\n", sk.File, sk.Err)
 		}
 	}
-	return nil
+	return ew.err
 }
 
 func writeSeriesTable(w io.Writer, r *Report) error {
@@ -527,4 +544,21 @@ func fmtRelative(rel *float64) string {
 		return "new"
 	}
 	return fmt.Sprintf("%+.0f %%", 100**rel)
+}
+
+// errWriter keeps the first write error and writes nothing after it: a
+// report is many small writes, checked once at the end, so that a full disk
+// or a closed pipe fails the command rather than leave a short report.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
 }
