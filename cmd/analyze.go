@@ -188,7 +188,10 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	}
 	warn := func(format string, args ...any) {
 		if !opts.Quiet {
-			fmt.Fprintf(stderr, "leakdiff: warning: "+format+"\n", args...)
+			// Paths and notes come from inputs: a name holding a newline
+			// or an escape sequence must not fake a line or drive the
+			// terminal.
+			fmt.Fprintf(stderr, "leakdiff: warning: %s\n", profile.Printable(fmt.Sprintf(format, args...)))
 		}
 	}
 	for _, sk := range loaded.Skipped {
@@ -348,7 +351,7 @@ func describeArgs(args []string, files int) string {
 	if len(s) > 80 {
 		s = s[:77] + "..."
 	}
-	return fmt.Sprintf("%s (%d file(s) considered)", s, files)
+	return fmt.Sprintf("%s (%d file(s) considered)", profile.Printable(s), files)
 }
 
 func isTerminal(w io.Writer) bool {

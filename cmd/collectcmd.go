@@ -14,6 +14,7 @@ import (
 
 	"github.com/leakdiff/leakdiff/collect"
 	"github.com/leakdiff/leakdiff/internal/options"
+	"github.com/leakdiff/leakdiff/profile"
 )
 
 // CollectOptions are the flags of leakdiff collect.
@@ -148,7 +149,7 @@ func runCollect(ctx context.Context, opts *CollectOptions, stdout, stderr io.Wri
 					if progress {
 						fmt.Fprint(stderr, "\r\033[K")
 					}
-					fmt.Fprintf(stderr, "leakdiff: warning: %s %s: %s (%d attempt(s))\n", e.Source, e.Kind, e.Error, e.Attempts)
+					fmt.Fprintf(stderr, "leakdiff: warning: %s %s: %s (%d attempt(s))\n", e.Source, e.Kind, profile.Printable(e.Error), e.Attempts)
 				}
 			}
 		}

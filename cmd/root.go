@@ -9,10 +9,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/leakdiff/leakdiff/profile"
 )
 
 // Exit codes, as in diff(1): 0 analysed and nothing at or above --fail-on,
@@ -83,14 +86,24 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && !errors.Is(ee.err, errSilent) {
-			fmt.Fprintf(stderr, "leakdiff: %v\n", ee.err)
+			printError(stderr, ee.err)
 		}
 		return ee.code
 	}
 	// Cobra's own errors (unknown flag, wrong argument count) are usage
 	// errors.
-	fmt.Fprintf(stderr, "leakdiff: %v\n", err)
+	printError(stderr, err)
 	return ExitUsage
+}
+
+// printError prints err after "leakdiff: ", each of its lines (a joined
+// error has several) made printable: errors quote paths and bytes of inputs.
+func printError(w io.Writer, err error) {
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = profile.Printable(l)
+	}
+	fmt.Fprintf(w, "leakdiff: %s\n", strings.Join(lines, "\n"))
 }
 
 // errSilent marks an error already reported.

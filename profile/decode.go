@@ -325,7 +325,7 @@ func decodeWithPprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
 				if name == "" {
 					name = ln.Function.SystemName
 				}
-				out = append(out, Frame{Function: NormalizeFunction(name), File: ln.Function.Filename, Line: int(ln.Line)})
+				out = append(out, Frame{Function: NormalizeFunction(name), File: Printable(ln.Function.Filename), Line: int(ln.Line)})
 			}
 		}
 		if out == nil {
@@ -505,7 +505,7 @@ func legacySymbols(data []byte) map[uint64][]Frame {
 			continue
 		}
 		n, _ := strconv.Atoi(m[4])
-		out[addr] = append(out[addr], Frame{Function: NormalizeFunction(m[2]), File: m[3], Line: n})
+		out[addr] = append(out[addr], Frame{Function: NormalizeFunction(m[2]), File: Printable(m[3]), Line: n})
 		last = addr
 	}
 	if len(out) == 0 {

@@ -282,7 +282,7 @@ func dumpFileLine(line string) (string, int, bool) {
 			if err != nil {
 				return "", 0, false
 			}
-			return line[:i], n, true
+			return Printable(line[:i]), n, true
 		}
 		end = i
 	}
@@ -325,7 +325,7 @@ func parseDumpStatus(g *Goroutine, s string) {
 		state = strings.TrimSuffix(state, " (leaked)")
 		g.Leaked = true
 	}
-	g.State = state
+	g.State = Printable(state)
 	for _, p := range parts[1:] {
 		if n, ok := strings.CutSuffix(p, " minutes"); ok && isDigits(n) {
 			m, _ := strconv.Atoi(n)

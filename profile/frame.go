@@ -84,7 +84,7 @@ func NormalizeFunction(name string) string {
 	if i := strings.LastIndex(name, "/vendor/"); i >= 0 {
 		name = name[i+len("/vendor/"):]
 	}
-	return name
+	return Printable(name)
 }
 
 // argListStart finds the "(" that opens the argument list ending the string,

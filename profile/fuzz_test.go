@@ -58,6 +58,22 @@ func FuzzDecode(f *testing.F) {
 	zw.Write([]byte("goroutine 1 [running]:\nmain.main()\n\t/x.go:1\n"))
 	zw.Close()
 	f.Add(gz.Bytes())
+	// Terminal escapes, a newline and bidi controls in names and labels.
+	f.Add([]byte("goroutine 1 [chan receive\x1b[2J]:\nmain.f\x1b]0;owned\x07()\n\t/x\r.go:1\n"))
+	f.Add([]byte("goroutine 7 [select, 3 minutes]:\nmain.g\u202e()\n\t/a.go:2 +0x1\ncreated by main.h\x1b[31m in goroutine 1\n\t/a.go:3 +0x2\n"))
+	f.Add([]byte("# TYPE m gauge\nm{a=\"x\\ny\x1b[2J\"} 1\n"))
+	// Gzip in gzip, as nested as is read, and once more.
+	for layers := 1; layers <= 3; layers++ {
+		data := gz.Bytes()
+		for range layers {
+			var b bytes.Buffer
+			zw := gzip.NewWriter(&b)
+			zw.Write(data)
+			zw.Close()
+			data = b.Bytes()
+		}
+		f.Add(data)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opts := &DecodeOptions{Sites: DefaultSitePolicy(), MaxBytes: 64 << 20}
 		s, err := Decode(data, "fuzz", opts)
@@ -76,8 +92,23 @@ func FuzzDecode(f *testing.F) {
 		if len(s.Metrics) == 0 || len(s.Totals) != len(s.Metrics) {
 			t.Fatalf("metrics %v totals %v", s.Metrics, s.Totals)
 		}
+		printable := func(what, x string) {
+			if Printable(x) != x {
+				t.Fatalf("%s %q is not printable", what, x)
+			}
+		}
+		for k, v := range s.Labels {
+			printable("label", k)
+			printable("label value", v)
+		}
 		sums := make([]int64, len(s.Metrics))
 		for i, sv := range s.Sites {
+			printable("site", sv.Site.Function)
+			printable("file", sv.Site.File)
+			for _, fr := range sv.Stack {
+				printable("frame", fr.Function)
+				printable("frame file", fr.File)
+			}
 			if len(sv.Values) != len(s.Metrics) {
 				t.Fatalf("site %v has %d values for %d metrics", sv.Site, len(sv.Values), len(s.Metrics))
 			}

@@ -47,6 +47,7 @@ const (
 // function returns the entry of a raw function name, and file interned.
 // One Interner serves one load, so one policy.
 func (in *Interner) function(raw, file string, p *SitePolicy) (*fnName, string) {
+	file = Printable(file)
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	e := in.fns[raw]

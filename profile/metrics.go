@@ -77,7 +77,7 @@ func decodeMetrics(data []byte) (*Snapshot, error) {
 				continue
 			}
 			iv := int64(math.Round(v))
-			s.Sites = append(s.Sites, SiteValue{Site: Site{Function: metricID(name, m.GetLabel()), File: typ}, Values: []int64{iv}, StackValue: iv})
+			s.Sites = append(s.Sites, SiteValue{Site: Site{Function: Printable(metricID(name, m.GetLabel())), File: typ}, Values: []int64{iv}, StackValue: iv})
 			s.Totals[0] += iv
 		}
 	}

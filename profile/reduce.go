@@ -74,6 +74,7 @@ func (r *reducer) siteIndex(stk Stack) int {
 
 // addLabel counts one sample label, to find the dominant value per key.
 func (r *reducer) addLabel(k, v string) {
+	k, v = Printable(k), Printable(v)
 	if r.labels == nil {
 		r.labels = map[string]map[string]int{}
 	}

@@ -58,6 +58,9 @@ func AssignSources(snaps []Snapshot, o *LoadOptions) {
 			snaps[i].Source = k.stem
 		}
 	}
+	for i := range snaps {
+		snaps[i].Source = Printable(snaps[i].Source) // from paths and labels
+	}
 }
 
 // SourceKey returns a key that is equal for two snapshots exactly when

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leakdiff/leakdiff/diff"
+	"github.com/leakdiff/leakdiff/profile"
 )
 
 // SchemaVersion names the JSON report's schema. Within v1 fields are only
@@ -306,15 +307,20 @@ func BuildJSON(r *Report) *JSONReport {
 	if r.MemoryLimit > 0 {
 		j.MemoryLimit = &r.MemoryLimit
 	}
-	j.Inputs = Inputs{Files: r.Files, Skipped: []FileNote{}, CountedOnce: []FileNote{}, SetAside: []SetAside{}, Warnings: append([]string{}, r.Warnings...)}
+	j.Inputs = Inputs{Files: r.Files, Skipped: []FileNote{}, CountedOnce: []FileNote{}, SetAside: []SetAside{}, Warnings: []string{}}
+	// Paths and errors from inputs are made printable here, for every
+	// format built on this one and for jq -r.
+	for _, w := range r.Warnings {
+		j.Inputs.Warnings = append(j.Inputs.Warnings, profile.Printable(w))
+	}
 	for _, s := range r.Skipped {
-		j.Inputs.Skipped = append(j.Inputs.Skipped, FileNote{s.File, s.Err.Error()})
+		j.Inputs.Skipped = append(j.Inputs.Skipped, FileNote{profile.Printable(s.File), profile.Printable(s.Err.Error())})
 	}
 	for _, s := range r.Set.Duplicates {
-		j.Inputs.CountedOnce = append(j.Inputs.CountedOnce, FileNote{s.File, s.Err.Error()})
+		j.Inputs.CountedOnce = append(j.Inputs.CountedOnce, FileNote{profile.Printable(s.File), profile.Printable(s.Err.Error())})
 	}
 	for _, s := range r.Set.SetAside {
-		j.Inputs.SetAside = append(j.Inputs.SetAside, SetAside{s.File, s.Type})
+		j.Inputs.SetAside = append(j.Inputs.SetAside, SetAside{profile.Printable(s.File), s.Type})
 	}
 	a := r.Analysis
 	for _, sf := range a.Series {

@@ -30,9 +30,24 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// mdCode puts a name in backticks for a table cell (names hold *, [ and |).
+// mdCode puts a name in backticks for a table cell (names hold *, [ and
+// |; GitHub splits a row on | even inside backticks).
 func mdCode(s string) string {
-	return "`" + strings.ReplaceAll(s, "|", `\|`) + "`"
+	return mdSpan(strings.ReplaceAll(s, "|", `\|`))
+}
+
+// mdSpan is s as a CommonMark code span whatever it holds: fenced by more
+// backticks than its longest run of them, padded with a space when it
+// starts or ends with one.
+func mdSpan(s string) string {
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
 }
 
 // WriteMarkdown writes a summary for a GitHub or Jira ticket: what was
@@ -144,7 +159,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		fmt.Fprintln(w, "\n## Skipped inputs")
 		fmt.Fprintln(w)
 		for _, s := range j.Inputs.Skipped {
-			fmt.Fprintf(w, "- `%s`: %s\n", s.File, s.Error)
+			fmt.Fprintf(w, "- %s: %s\n", mdSpan(s.File), mdText(s.Error))
 		}
 	}
 	return ew.err
@@ -155,9 +170,9 @@ func writeMarkdownDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 	s := sf.Series
 	site := s.Sites[f.Site]
 	tr := &f.Trend
-	fmt.Fprintf(w, "\n### %d. `%s` — %s (confidence %s)\n\n", rank, site.Site.Function, f.Severity, f.Confidence)
+	fmt.Fprintf(w, "\n### %d. %s — %s (confidence %s)\n\n", rank, mdSpan(site.Site.Function), f.Severity, f.Confidence)
 	fmt.Fprintf(w, "`%s` %s · %s · %s: %s → %s, %s, %s over %d snapshots (%s).\n", sparkline(site.Values[sf.Start:], 32),
-		s.Source, s.Kind, s.Metric.Name, humanValue(s.Metric.Unit, int64(tr.Start), false), humanValue(s.Metric.Unit, int64(tr.End), false),
+		mdText(s.Source), s.Kind, s.Metric.Name, humanValue(s.Metric.Unit, int64(tr.Start), false), humanValue(s.Metric.Unit, int64(tr.End), false),
 		fmtSlope(s, tr.Pace.Slope), mdCell(shapePhrase(sf, tr)), tr.N, statsLine(tr))
 	if c := costPhrase(s, f); c != "" {
 		fmt.Fprintf(w, "\n%s.\n", mdText(capitalize(c)))
@@ -177,7 +192,7 @@ func writeMarkdownDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 		fmt.Fprintln(w)
 	}
 	for _, e := range f.Evidence {
-		fmt.Fprintf(w, "\n- %s", e)
+		fmt.Fprintf(w, "\n- %s", mdText(e))
 	}
 	for _, wn := range tr.Warnings {
 		fmt.Fprintf(w, "\n- caution: %s", wn)
@@ -196,7 +211,7 @@ func writeMarkdownDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 		}
 		ev := make([]string, len(m.Evidence))
 		for i, e := range m.Evidence {
-			ev[i] = "`" + strings.ReplaceAll(e, "`", "'") + "`"
+			ev[i] = mdSpan(e)
 		}
 		fmt.Fprintf(w, "\n_Matched:_ %s\n", strings.Join(ev, "; "))
 		for _, v := range m.Versions {
@@ -205,11 +220,16 @@ func writeMarkdownDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 	}
 	fmt.Fprintln(w, "\n<details><summary>Stack (leaf first; → the site)</summary>")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "```")
-	for _, line := range stackLines(site.Stack, site.Site.Function, 24) {
+	lines := stackLines(site.Stack, site.Site.Function, 24)
+	fence := "```" // longer than any run of backticks in the names: they cannot close it
+	for strings.Contains(strings.Join(lines, "\n"), fence) {
+		fence += "`"
+	}
+	fmt.Fprintln(w, fence)
+	for _, line := range lines {
 		fmt.Fprintln(w, line)
 	}
-	fmt.Fprintln(w, "```")
+	fmt.Fprintln(w, fence)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "</details>")
 }

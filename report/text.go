@@ -193,7 +193,7 @@ func WriteText(w io.Writer, r Report) error {
 				fmt.Fprintf(w, "  %s · %s: segment from snapshot %d: %s\n", sf.Series.Source, sf.Series.Kind, seg.Start+1, seg.Reason)
 			}
 			for _, n := range sf.Series.Notes {
-				fmt.Fprintf(w, "  %s · %s: note: %s\n", sf.Series.Source, sf.Series.Kind, n)
+				fmt.Fprintf(w, "  %s · %s: note: %s\n", sf.Series.Source, sf.Series.Kind, profile.Printable(n))
 			}
 		}
 	}
@@ -225,7 +225,7 @@ func WriteText(w io.Writer, r Report) error {
 	if len(r.Set.SetAside) > 0 {
 		fmt.Fprintln(w, "\nset aside (read, not analysed):")
 		for _, sn := range r.Set.SetAside {
-			fmt.Fprintf(w, "  %s: %s profile\n", sn.File, sn.Type)
+			fmt.Fprintf(w, "  %s: %s profile\n", profile.Printable(sn.File), sn.Type)
 		}
 	}
 	if d := r.Set.Duplicates; len(d) > 0 {
@@ -234,7 +234,7 @@ func WriteText(w io.Writer, r Report) error {
 		const show = 3
 		fmt.Fprintln(w, "\ncounted once (identical content, or the same moment as another snapshot):")
 		for _, sk := range d[:min(show, len(d))] {
-			fmt.Fprintf(w, "  %s: %v\n", sk.File, sk.Err)
+			fmt.Fprintf(w, "  %s: %s\n", profile.Printable(sk.File), profile.Printable(sk.Err.Error()))
 		}
 		if len(d) > show {
 			fmt.Fprintf(w, "  … and %d more\n", len(d)-show)
@@ -243,7 +243,7 @@ func WriteText(w io.Writer, r Report) error {
 	if len(r.Skipped) > 0 {
 		fmt.Fprintln(w, "\nskipped:")
 		for _, sk := range r.Skipped {
-			fmt.Fprintf(w, "  %s: %v\n", sk.File, sk.Err)
+			fmt.Fprintf(w, "  %s: %s\n", profile.Printable(sk.File), profile.Printable(sk.Err.Error()))
 		}
 	}
 	return ew.err
