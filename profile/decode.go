@@ -224,6 +224,12 @@ func decodeDump(data []byte, name string, p *SitePolicy) (*Snapshot, error) {
 	if stats.ProblemCount > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d malformed line(s) skipped, first: %v", stats.ProblemCount, stats.Problems[0]))
 	}
+	if r.saturated > 0 {
+		s.Notes = append(s.Notes, saturationNote(r.saturated))
+	}
+	if stats.HugeIDs > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d goroutine id(s) past 2^63−1, read as that (the goroutines are counted)", stats.HugeIDs))
+	}
 	return s, nil
 }
 
@@ -361,7 +367,7 @@ func decodeWithPprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
 			}
 		}
 		if cumIdx >= 0 {
-			cumulative += smp.Value[cumIdx]
+			addSat(&cumulative, smp.Value[cumIdx], &r.saturated)
 		}
 		if allZero {
 			continue // freed allocations of a heap profile: no in-use value
@@ -384,6 +390,9 @@ func decodeWithPprof(data []byte, sp *SitePolicy) (*Snapshot, error) {
 	}
 	if unsymbolized > 0 && unsymbolized*2 >= len(frames) {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d of %d locations have no function name: their sites are addresses, which line up only across snapshots of the same binary", unsymbolized, len(frames)))
+	}
+	if r.saturated > 0 {
+		s.Notes = append(s.Notes, saturationNote(r.saturated))
 	}
 	if negative {
 		s.Notes = append(s.Notes, "negative values: this looks like a diff of two profiles, not a snapshot")

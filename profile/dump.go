@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -79,9 +80,12 @@ func dumpHeader(line string) (int64, string, bool) {
 	if n == 0 {
 		return 0, "", false
 	}
+	// Goroutine ids are uint64 in the runtime: one past int64 (or any
+	// number of digits) is held at the largest int64, and the goroutine
+	// counted (DumpStats.HugeIDs notes it).
 	id, err := strconv.ParseInt(rest[:n], 10, 64)
 	if err != nil {
-		return 0, "", false
+		id = math.MaxInt64
 	}
 	rest = rest[n:]
 	open := strings.Index(rest, " [")
@@ -126,6 +130,9 @@ type DumpStats struct {
 	Problems []error
 	// ProblemCount counts all of them.
 	ProblemCount int
+	// HugeIDs counts goroutines whose id is past the largest int64: read,
+	// with that id.
+	HugeIDs int
 }
 
 // ParseGoroutineDump reads a goroutine text dump and calls fn for each
@@ -172,6 +179,9 @@ func ParseGoroutineDump(r io.Reader, fn func(*Goroutine) error) (DumpStats, erro
 				return st, err
 			}
 			g = &Goroutine{ID: id}
+			if id == math.MaxInt64 {
+				st.HugeIDs++
+			}
 			parseDumpStatus(g, status)
 			state = inFrames
 			continue
@@ -216,6 +226,8 @@ func ParseGoroutineDump(r io.Reader, fn func(*Goroutine) error) (DumpStats, erro
 			if i := strings.LastIndex(fn, " in goroutine "); i >= 0 {
 				if id, err := strconv.ParseInt(fn[i+len(" in goroutine "):], 10, 64); err == nil {
 					g.CreatorID, fn = id, fn[:i]
+				} else if isDigits(fn[i+len(" in goroutine "):]) {
+					g.CreatorID, fn = math.MaxInt64, fn[:i]
 				}
 			}
 			if fn == "" {

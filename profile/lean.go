@@ -127,15 +127,24 @@ func (t *idTable[T]) reset(n int) *idTable[T] {
 	return t
 }
 
-func (t *idTable[T]) put(id uint64, v T) {
+// put sets id's value; it reports false, setting nothing, when id has one
+// already: pprof refuses a profile with a duplicate id, and so do we.
+func (t *idTable[T]) put(id uint64, v T) bool {
 	if id < uint64(len(t.dense)) {
+		if t.ok[id] {
+			return false
+		}
 		t.dense[id], t.ok[id] = v, true
-		return
+		return true
 	}
 	if t.m == nil {
 		t.m = map[uint64]T{}
 	}
+	if _, ok := t.m[id]; ok {
+		return false
+	}
 	t.m[id] = v
+	return true
 }
 
 func (t *idTable[T]) get(id uint64) (T, bool) {
@@ -316,7 +325,7 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 			}
 		}
 		if cumIdx >= 0 {
-			cumulative += values[cumIdx]
+			addSat(&cumulative, values[cumIdx], &ir.saturated)
 		}
 		if allZero {
 			// pprof checks every sample's location ids: so do we.
@@ -354,7 +363,7 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 			// compare stacks: the full path.
 			if acc := ir.quickSite(locRaw); acc != nil && vals[0] != acc.value {
 				for i, v := range vals {
-					acc.values[i] += v
+					addSat(&acc.values[i], v, &ir.saturated)
 				}
 				if vals[0] > acc.value {
 					acc.raw, acc.value = locRaw, vals[0]
@@ -394,6 +403,9 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 	}
 	if unsymb > 0 && unsymb*2 >= used {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d of %d locations have no function name: their sites are addresses, which line up only across snapshots of the same binary", unsymb, used))
+	}
+	if ir.saturated > 0 {
+		s.Notes = append(s.Notes, saturationNote(ir.saturated))
 	}
 	if negative {
 		s.Notes = append(s.Notes, "negative values: this looks like a diff of two profiles, not a snapshot")
@@ -587,7 +599,9 @@ func leanTables(data []byte, in *Interner, sp *SitePolicy) (*leanProfile, error)
 		if name == "" {
 			name = sys
 		}
-		lp.funcs.put(f[1], lp.function(name, file))
+		if !lp.funcs.put(f[1], lp.function(name, file)) {
+			return nil, fmt.Errorf("malformed profile: duplicate function id %d", f[1])
+		}
 	}
 	lp.locs = lp.locTable.reset(len(locs))
 	for _, lb := range locs {
@@ -651,7 +665,9 @@ func leanTables(data []byte, in *Interner, sp *SitePolicy) (*leanProfile, error)
 		} else {
 			l.site = lp.siteFrame(lp.locFrames[l.start : l.start+l.n])
 		}
-		lp.locs.put(id, int32(len(lp.locArr)))
+		if !lp.locs.put(id, int32(len(lp.locArr))) {
+			return nil, fmt.Errorf("malformed profile: duplicate location id %d", id)
+		}
 		lp.locArr = append(lp.locArr, l)
 	}
 	return lp, nil
@@ -772,6 +788,7 @@ func varintFields(b []byte) ([8]uint64, error) {
 // samples (TestLeanMatchesPprof).
 type idReducer struct {
 	err        error // the first sample past the site cap
+	saturated  int   // sums held at the int64 bounds (addSat)
 	lp         *leanProfile
 	in         *Interner
 	siteAt     []*idSiteAcc // per frame id: the site a stack whose site frame it is belongs to
@@ -970,7 +987,7 @@ func (ir *idReducer) add(ids []int32, vals []int64) {
 		}
 	}
 	for i, v := range vals {
-		acc.values[i] += v
+		addSat(&acc.values[i], v, &ir.saturated)
 	}
 	var v int64
 	if len(vals) > 0 {
@@ -1030,7 +1047,7 @@ func (ir *idReducer) finish(size int) ([]SiteValue, []int64, error) {
 	out := make([]SiteValue, len(accs))
 	for j, acc := range accs {
 		for i, v := range acc.values {
-			totals[i] += v
+			addSat(&totals[i], v, &ir.saturated)
 		}
 		out[j] = SiteValue{Site: acc.site, Values: acc.values, Stack: ir.stack(ir.bestIDs(acc)), StackValue: acc.value}
 	}

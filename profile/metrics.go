@@ -55,7 +55,8 @@ func decodeMetrics(data []byte) (*Snapshot, error) {
 	}
 	s := &Snapshot{Kind: KindMetrics, Type: "metrics", Format: FormatPrometheus, Cumulative: -1,
 		Metrics: []Metric{{Name: "value", Unit: "count"}}, Totals: []int64{0}}
-	left := 0
+	left, unusable, held := 0, 0, 0
+	firstID, firstUnusable := "", ""
 	for name, f := range fams {
 		for _, m := range f.GetMetric() {
 			var v float64
@@ -73,16 +74,35 @@ func decodeMetrics(data []byte) (*Snapshot, error) {
 				left++
 				continue
 			}
-			if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > 1<<62 {
+			id := Printable(metricID(name, m.GetLabel()))
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				// No trend through them: left out, and said so.
+				if unusable++; unusable == 1 || id < firstID { // map order: the smallest, for one report each run
+					firstID, firstUnusable = id, fmt.Sprintf("%s = %v", id, v)
+				}
 				continue
 			}
-			iv := int64(math.Round(v))
-			s.Sites = append(s.Sites, SiteValue{Site: Site{Function: Printable(metricID(name, m.GetLabel())), File: typ}, Values: []int64{iv}, StackValue: iv})
-			s.Totals[0] += iv
+			var iv int64
+			switch r := math.Round(v); {
+			case r >= math.MaxInt64: // float64(MaxInt64) is 2^63, past it
+				iv, held = math.MaxInt64, held+1
+			case r <= math.MinInt64:
+				iv, held = math.MinInt64, held+1
+			default:
+				iv = int64(r)
+			}
+			s.Sites = append(s.Sites, SiteValue{Site: Site{Function: id, File: typ}, Values: []int64{iv}, StackValue: iv})
+			addSat(&s.Totals[0], iv, &held)
 		}
 	}
 	if len(s.Sites) == 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("no counter or gauge samples (%d histogram or summary samples)", left))
+	}
+	if unusable > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d series with NaN or ±Inf values left out (first: %s)", unusable, firstUnusable))
+	}
+	if held > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d value(s) or sums past the int64 range held at its bound (±2^63): these are a floor", held))
 	}
 	slices.SortFunc(s.Sites, func(a, b SiteValue) int { return a.Site.Compare(b.Site) })
 	return s, nil

@@ -2,6 +2,8 @@ package profile
 
 import (
 	"cmp"
+	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -25,6 +27,7 @@ type reducer struct {
 	// stack, keep the heaviest sample (as the lean decoder does).
 	mergeStacks bool
 	stacks      int // distinct stacks kept, in all sites
+	saturated   int // sums held at the int64 bounds (addSat)
 	policy      *SitePolicy
 	nvals       int
 	sites       map[Site]*siteAcc
@@ -109,7 +112,7 @@ func (r *reducer) add(stk Stack, vals []int64, g *goroutineSample) {
 		r.sites[site] = acc
 	}
 	for i, v := range vals {
-		acc.values[i] += v
+		addSat(&acc.values[i], v, &r.saturated)
 	}
 	key := ""
 	if r.mergeStacks {
@@ -128,7 +131,7 @@ func (r *reducer) add(stk Stack, vals []int64, g *goroutineSample) {
 	switch v := int64(0); {
 	case r.mergeStacks:
 		if len(vals) > 0 {
-			sa.value += vals[0]
+			addSat(&sa.value, vals[0], &r.saturated)
 		}
 	default:
 		// One slot per site: the heaviest sample so far, ties to the
@@ -165,7 +168,7 @@ func (r *reducer) finish() ([]SiteValue, []int64, error) {
 	out := make([]SiteValue, 0, len(r.sites))
 	for site, acc := range r.sites {
 		for i, v := range acc.values {
-			totals[i] += v
+			addSat(&totals[i], v, &r.saturated)
 		}
 		var best *stackAcc
 		var bestKey string
@@ -211,4 +214,24 @@ func (r *reducer) dominantLabels() map[string]string {
 		out[k] = best
 	}
 	return out
+}
+
+// addSat adds v to *dst, holding the sum at the int64 bounds rather than
+// wrapping (two samples of 2^63−1 sum to 2^63−1, not −2), and counts each
+// saturation in *n for a note.
+func addSat(dst *int64, v int64, n *int) {
+	s := *dst + v
+	if (*dst >= 0) == (v >= 0) && (s >= 0) != (v >= 0) {
+		s = math.MaxInt64
+		if v < 0 {
+			s = math.MinInt64
+		}
+		*n++
+	}
+	*dst = s
+}
+
+// saturationNote is the note for n saturated sums.
+func saturationNote(n int) string {
+	return fmt.Sprintf("%d sum(s) of values passed the int64 range and were held at its bound (2^63−1): these values are a floor", n)
 }

@@ -63,8 +63,17 @@ type Set struct {
 	// Series are sorted by source, kind, then metric order of the kind.
 	Series []Series
 	// Duplicates are snapshots left out because an earlier snapshot of the
-	// same source and kind has identical content.
+	// same source and kind has identical content, or the same moment and
+	// totals.
 	Duplicates []Skipped
+	// SameMoment are snapshots left out because an earlier snapshot of the
+	// same source and kind was taken at the same moment with other totals
+	// (two processes under one source, say): a moment is not counted twice,
+	// and which of two different profiles is right cannot be told, so the
+	// first file's is analysed and these are listed with the totals of
+	// both. One profile saved in two forms (debug=0 and debug=2: other
+	// bytes, the same totals) is among Duplicates.
+	SameMoment []Skipped
 	// SetAside are snapshots of kinds that are not analysed (cpu, mutex, …).
 	SetAside []Snapshot
 }
@@ -105,8 +114,9 @@ func Align(snaps []Snapshot) *Set {
 	for _, k := range order {
 		g := groups[k]
 		known[k] = Order(g)
-		g, dups := dedupe(g, known[k])
+		g, dups, same := dedupe(g, known[k])
 		set.Duplicates = append(set.Duplicates, dups...)
+		set.SameMoment = append(set.SameMoment, same...)
 		ordered[k] = g
 		restarts[k.source] = append(restarts[k.source], findRestarts(g, k.kind)...)
 	}
@@ -127,14 +137,13 @@ func Align(snaps []Snapshot) *Set {
 // double. Identical content at different times is kept: a process whose
 // goroutines did not change is a flat series, not a copy. g is in time
 // order, so the first file of a moment is kept.
-func dedupe(g []Snapshot, timesKnown bool) ([]Snapshot, []Skipped) {
+func dedupe(g []Snapshot, timesKnown bool) (out []Snapshot, dups, same []Skipped) {
 	type seen struct {
 		file string
 		time Snapshot // only Time and TimeFrom are set
 	}
 	first := map[uint64]seen{}
-	out := g[:0]
-	var dups []Skipped
+	out = g[:0]
 	for _, s := range g {
 		if f, ok := first[s.Digest]; ok && (!timesKnown || sameMoment(&f.time, &s)) {
 			dups = append(dups, Skipped{File: s.File, Err: fmt.Errorf("identical to %s", f.file)})
@@ -142,12 +151,28 @@ func dedupe(g []Snapshot, timesKnown bool) ([]Snapshot, []Skipped) {
 		}
 		first[s.Digest] = seen{s.File, Snapshot{Time: s.Time, TimeFrom: s.TimeFrom}}
 		if n := len(out); timesKnown && n > 0 && sameMoment(&out[n-1], &s) {
-			dups = append(dups, Skipped{File: s.File, Err: fmt.Errorf("same moment (%s) as %s", s.Time.Format(time.RFC3339Nano), out[n-1].File)})
+			kept, at := &out[n-1], s.Time.Format(time.RFC3339Nano)
+			if slices.Equal(kept.Totals, s.Totals) {
+				dups = append(dups, Skipped{File: s.File, Err: fmt.Errorf("same moment (%s) and totals as %s: one profile in two forms", at, kept.File)})
+			} else {
+				same = append(same, Skipped{File: s.File, Err: sameMomentError(kept, &s)})
+			}
 			continue
 		}
 		out = append(out, s)
 	}
-	return out, dups
+	return out, dups, same
+}
+
+// sameMomentError says why s, of the moment of kept but with other
+// content and other totals, is not analysed.
+func sameMomentError(kept, s *Snapshot) error {
+	at := s.Time.Format(time.RFC3339Nano)
+	var a, b int64
+	if len(kept.Totals) > 0 && len(s.Totals) > 0 {
+		a, b = kept.Totals[0], s.Totals[0]
+	}
+	return fmt.Errorf("taken at the same moment (%s) as %s but with different content (total %d there, %d here): not analysed, %s is; two processes under one source? Name sources with --source-regexp or --source-label", at, kept.File, a, b, kept.File)
 }
 
 // sameMoment reports whether two snapshots were taken at the same time, to

@@ -49,6 +49,7 @@ type htmlView struct {
 	MinSeverity                string
 	Asymmetries                []string
 	Skipped, CountedOnce       []FileNote
+	SameMoment                 []FileNote
 }
 
 // WriteHTML writes one self-contained page: inline CSS and SVG charts, no
@@ -58,7 +59,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 	j := BuildJSON(r)
 	a := r.Analysis
 	v := htmlView{Title: "leakdiff report", Generated: r.Generated.UTC().Format(time.RFC3339), MinSeverity: r.MinSeverity.String(),
-		NotListed: j.FindingsNotListed, Skipped: j.Inputs.Skipped, CountedOnce: j.Inputs.CountedOnce}
+		NotListed: j.FindingsNotListed, Skipped: j.Inputs.Skipped, CountedOnce: j.Inputs.CountedOnce, SameMoment: j.Inputs.SameMoment}
 	v.Analysed = fmt.Sprintf("%d files, %d snapshots in %d series; %d counted once, %d set aside, %d skipped",
 		j.Inputs.Files, j.Inputs.Snapshots, len(j.Series), len(j.Inputs.CountedOnce), len(j.Inputs.SetAside), len(j.Inputs.Skipped))
 	for _, sf := range a.Series {

@@ -43,9 +43,13 @@ type Inputs struct {
 	Snapshots int `json:"snapshots"`
 	// Skipped lists inputs that gave no snapshot, with the reason.
 	Skipped []FileNote `json:"skipped"`
-	// CountedOnce lists snapshots identical to, or of the same moment as,
-	// another one.
+	// CountedOnce lists snapshots identical to another one, or of its
+	// moment and totals (one profile in two forms).
 	CountedOnce []FileNote `json:"counted_once"`
+	// SameMoment lists snapshots taken at the same moment as another one of
+	// their source and kind, with other content: not analysed (the error
+	// gives both totals).
+	SameMoment []FileNote `json:"same_moment"`
 	// SetAside lists profiles read but not analysed (cpu, mutex, …).
 	SetAside []SetAside `json:"set_aside"`
 	Warnings []string   `json:"warnings"`
@@ -307,7 +311,7 @@ func BuildJSON(r *Report) *JSONReport {
 	if r.MemoryLimit > 0 {
 		j.MemoryLimit = &r.MemoryLimit
 	}
-	j.Inputs = Inputs{Files: r.Files, Skipped: []FileNote{}, CountedOnce: []FileNote{}, SetAside: []SetAside{}, Warnings: []string{}}
+	j.Inputs = Inputs{Files: r.Files, Skipped: []FileNote{}, CountedOnce: []FileNote{}, SameMoment: []FileNote{}, SetAside: []SetAside{}, Warnings: []string{}}
 	// Paths and errors from inputs are made printable here, for every
 	// format built on this one and for jq -r.
 	for _, w := range r.Warnings {
@@ -318,6 +322,9 @@ func BuildJSON(r *Report) *JSONReport {
 	}
 	for _, s := range r.Set.Duplicates {
 		j.Inputs.CountedOnce = append(j.Inputs.CountedOnce, FileNote{profile.Printable(s.File), profile.Printable(s.Err.Error())})
+	}
+	for _, s := range r.Set.SameMoment {
+		j.Inputs.SameMoment = append(j.Inputs.SameMoment, FileNote{profile.Printable(s.File), profile.Printable(s.Err.Error())})
 	}
 	for _, s := range r.Set.SetAside {
 		j.Inputs.SetAside = append(j.Inputs.SetAside, SetAside{profile.Printable(s.File), s.Type})

@@ -155,6 +155,13 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			fmt.Fprintf(w, "- %s\n", as.Describe())
 		}
 	}
+	if n := len(j.Inputs.SameMoment); n > 0 {
+		fmt.Fprintln(w, "\n## Not analysed: the same moment as another snapshot")
+		fmt.Fprintln(w)
+		for _, s := range j.Inputs.SameMoment {
+			fmt.Fprintf(w, "- %s: %s\n", mdSpan(s.File), mdText(s.Error))
+		}
+	}
 	if n := len(j.Inputs.Skipped); n > 0 {
 		fmt.Fprintln(w, "\n## Skipped inputs")
 		fmt.Fprintln(w)

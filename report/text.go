@@ -176,9 +176,13 @@ func WriteText(w io.Writer, r Report) error {
 			nseries++
 		}
 	}
-	fmt.Fprintf(w, "%s read: %s in %s, %d counted once, %d set aside, %d skipped\n",
+	same := ""
+	if n := len(r.Set.SameMoment); n > 0 {
+		same = fmt.Sprintf(", %d of a moment already read (not analysed)", n)
+	}
+	fmt.Fprintf(w, "%s read: %s in %s, %d counted once%s, %d set aside, %d skipped\n",
 		plural(r.Files, "file"), plural(snaps, "snapshot"), plural(nseries, "series"),
-		len(r.Set.Duplicates), len(r.Set.SetAside), len(r.Skipped))
+		len(r.Set.Duplicates), same, len(r.Set.SetAside), len(r.Skipped))
 
 	if len(a.Series) > 0 {
 		fmt.Fprintln(w)
@@ -232,12 +236,18 @@ func WriteText(w io.Writer, r Report) error {
 		// Usually one per moment when two formats were saved together:
 		// a few examples say what happened without burying the report.
 		const show = 3
-		fmt.Fprintln(w, "\ncounted once (identical content, or the same moment as another snapshot):")
+		fmt.Fprintln(w, "\ncounted once (identical content, or the same moment and totals):")
 		for _, sk := range d[:min(show, len(d))] {
 			fmt.Fprintf(w, "  %s: %s\n", profile.Printable(sk.File), profile.Printable(sk.Err.Error()))
 		}
 		if len(d) > show {
 			fmt.Fprintf(w, "  … and %d more\n", len(d)-show)
+		}
+	}
+	if len(r.Set.SameMoment) > 0 {
+		fmt.Fprintln(w, "\nnot analysed (the same moment as another snapshot of their source, other content):")
+		for _, sk := range r.Set.SameMoment {
+			fmt.Fprintf(w, "  %s: %s\n", profile.Printable(sk.File), profile.Printable(sk.Err.Error()))
 		}
 	}
 	if len(r.Skipped) > 0 {
