@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -145,4 +146,31 @@ func spansClosed(line string) bool {
 		i = j
 	}
 	return open == 0
+}
+
+// TestFilesAddUp: the count of files read is what was analysed, counted
+// once, set aside and skipped, skips found while walking folders included.
+func TestFilesAddUp(t *testing.T) {
+	t.Parallel()
+	dir := hostileSeries(t) // 8 profiles, 1 broken
+	write(t, filepath.Join(dir, ".hidden.pb.gz"), []byte("x"))
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.pb.gz"), 0o600); err != nil {
+		t.Skip("no FIFOs:", err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := Run(context.Background(), []string{"analyze", dir, filepath.Join(dir, "none-*.pb.gz")}, nil, &stdout, &stderr); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	re := regexp.MustCompile(`(\d+) files read: (\d+) snapshots in \d+ series, (\d+) counted once, (\d+) set aside, (\d+) skipped`)
+	m := re.FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no summary line in:\n%s", stdout.String())
+	}
+	n := make([]int, 5)
+	for i := range n {
+		fmt.Sscan(m[i+1], &n[i])
+	}
+	if n[0] != n[1]+n[2]+n[3]+n[4] || n[4] != 4 {
+		t.Errorf("%q: files do not add up, or not 4 skipped (broken, hidden, FIFO, pattern)", m[0])
+	}
 }

@@ -170,11 +170,35 @@ func byteSize(n int64) string {
 const CollectIndexName = "collect-index.jsonl"
 
 // looksLikePrometheus reports whether text starts like the Prometheus text
-// exposition format (or OpenMetrics): "# HELP name" or "# TYPE name kind".
+// exposition format (or OpenMetrics): "# HELP name" or "# TYPE name kind",
+// or, since both are optional, lines that all read as samples ("name 1",
+// `name{a="b"} 2.5e3 1700000000000`) before any other.
 func looksLikePrometheus(data []byte) bool {
-	head := string(data[:min(len(data), 512)])
-	return strings.HasPrefix(head, "# HELP ") || strings.HasPrefix(head, "# TYPE ")
+	head := data[:min(len(data), 4096)]
+	if bytes.HasPrefix(head, []byte("# HELP ")) || bytes.HasPrefix(head, []byte("# TYPE ")) {
+		return true
+	}
+	if len(head) < len(data) { // the last line may be cut
+		head = head[:bytes.LastIndexByte(head, '\n')+1]
+	}
+	samples := 0
+	for line := range bytes.Lines(head) {
+		line = bytes.TrimSpace(line)
+		switch {
+		case len(line) == 0 || line[0] == '#':
+			continue
+		case !promSampleRE.Match(line):
+			return false
+		}
+		if samples++; samples == 5 {
+			break
+		}
+	}
+	return samples > 0
 }
+
+// promSampleRE is one sample line of the text exposition format.
+var promSampleRE = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?[ \t]+[-+]?([0-9.]+([eE][-+]?[0-9]+)?|NaN|Inf)([ \t]+-?[0-9]+)?$`)
 
 // isText reports whether data looks like text: no control byte other than
 // tab, CR and LF in its first 4 KiB (protobuf tags and lengths are full of

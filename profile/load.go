@@ -44,8 +44,8 @@ type Skipped struct {
 
 // Loaded is what Load read.
 type Loaded struct {
-	// Files counts the files considered (after expanding directories and
-	// globs).
+	// Files counts the inputs considered: the files found by expanding
+	// directories and globs, and what expanding skipped.
 	Files int
 	// Snapshots holds every decoded snapshot in input order, Source set
 	// and Time filled from the file name where the profile had none.
@@ -69,7 +69,10 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 		opts.Decode.Interner = NewInterner()
 	}
 	files := expand(args, res)
-	res.Files = len(files)
+	// What expanding skipped (hidden files, FIFOs, patterns matching
+	// nothing) counts too: every input considered is read, set aside or
+	// listed as skipped.
+	res.Files = len(files) + len(res.Skipped)
 
 	if opts.Decode.Gate == nil {
 		opts.Decode.Gate = &Gate{}

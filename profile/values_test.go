@@ -153,3 +153,29 @@ func TestSameMoment(t *testing.T) {
 		t.Errorf("same moment: %v, want b.pb.gz with both totals", set.SameMoment)
 	}
 }
+
+// TestPrometheusWithoutMetadata: HELP and TYPE lines are optional in the
+// text format; samples alone are metrics, not folded stacks. Folded stacks,
+// dumps and legacy profiles are not taken for metrics.
+func TestPrometheusWithoutMetadata(t *testing.T) {
+	for _, tc := range []struct {
+		text    string
+		metrics bool
+	}{
+		{"go_goroutines 42\nprocess_open_fds 7\n", true},
+		{"# a comment\nhttp_requests_total{code=\"200\",method=\"get\"} 1027 1395066363000\nx -1.5e-3\n", true},
+		{"up NaN\n", true},
+		{"main;runtime.main;main.leak 12\nmain;main.other 3\n", false},
+		{"goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n", false},
+		{"heap profile: 1: 2 [3: 4] @ heap/1048576\n", false},
+		{"threadcreate profile: total 5\n", false},
+	} {
+		if got := looksLikePrometheus([]byte(tc.text)); got != tc.metrics {
+			t.Errorf("looksLikePrometheus(%q) = %v, want %v", tc.text, got, tc.metrics)
+		}
+	}
+	s, err := Decode([]byte("go_goroutines 42\nprocess_open_fds 7\n"), "metrics.prom", &DecodeOptions{Sites: DefaultSitePolicy()})
+	if err != nil || s.Kind != KindMetrics || len(s.Sites) != 2 {
+		t.Errorf("samples without metadata: %+v, %v; want a metrics snapshot of 2 series", s, err)
+	}
+}

@@ -270,9 +270,7 @@ func writeSeriesTable(w io.Writer, r *Report) error {
 		tr := &sf.Total
 		span := "no times"
 		if s.TimesKnown {
-			first, last := s.Times[sf.Start], s.Times[len(s.Times)-1]
-			clock := clockFormat(last.Sub(first))
-			span = fmt.Sprintf("%s → %s (%s)", first.Format("2006-01-02 "+clock), last.Format(clock), fmtDuration(last.Sub(first)))
+			span = spanText(s.Times[sf.Start], s.Times[len(s.Times)-1])
 		}
 		n := fmt.Sprint(tr.N)
 		if sf.Start > 0 {
@@ -292,9 +290,7 @@ func writeSeriesTable(w io.Writer, r *Report) error {
 		unit := gaugeUnit(name)
 		span := ""
 		if s.TimesKnown {
-			first, last := s.Times[sf.Start], s.Times[len(s.Times)-1]
-			clock := clockFormat(last.Sub(first))
-			span = fmt.Sprintf("%s → %s (%s)", first.Format("2006-01-02 "+clock), last.Format(clock), fmtDuration(last.Sub(first)))
+			span = spanText(s.Times[sf.Start], s.Times[len(s.Times)-1])
 		}
 		total := fmt.Sprintf("%s → %s", humanValue(unit, int64(tr.Start), false), humanValue(unit, int64(tr.End), false))
 		if err := t.Append([]string{fmt.Sprintf("%s · metrics · %s", s.Source, shortFunction(name)), fmt.Sprint(tr.N), span, total, fmtSlopeUnit(s, unit, tr.Pace.Slope), tr.Shape.String(), ""}); err != nil {
@@ -517,6 +513,18 @@ func fmtDuration(d time.Duration) string {
 	default:
 		return d.Round(time.Second).String()
 	}
+}
+
+// spanText is "2026-01-01 05:00 → 07:30 (2.5h)", with the end's date too
+// when it is another day's.
+func spanText(first, last time.Time) string {
+	first, last = first.UTC(), last.UTC()
+	clock := clockFormat(last.Sub(first))
+	end := last.Format(clock)
+	if first.Format(time.DateOnly) != last.Format(time.DateOnly) {
+		end = last.Format(time.DateOnly + " " + clock)
+	}
+	return fmt.Sprintf("%s → %s (%s)", first.Format(time.DateOnly+" "+clock), end, fmtDuration(last.Sub(first)))
 }
 
 // clockFormat shows seconds when a series spans less than ten minutes.

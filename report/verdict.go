@@ -62,7 +62,7 @@ func at(sf *diff.SeriesFit, i int) string {
 	}
 	span := s.Times[len(s.Times)-1].Sub(s.Times[sf.Start])
 	layout := clockFormat(span)
-	if s.Times[len(s.Times)-1].YearDay() != s.Times[sf.Start].YearDay() || span >= 24*time.Hour {
+	if s.Times[len(s.Times)-1].UTC().Format(time.DateOnly) != s.Times[sf.Start].UTC().Format(time.DateOnly) {
 		layout = "2006-01-02 " + layout
 	}
 	return s.Times[sf.Start+i].UTC().Format(layout)
