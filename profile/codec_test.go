@@ -3,6 +3,7 @@ package profile
 import (
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -137,6 +138,12 @@ func FuzzSnapshotCodec(f *testing.F) {
 				f.Add(b)
 			}
 		}
+	}
+	hostile := Snapshot{File: "x\n\x1b[2J.pb.gz", Source: "a\u202e", Kind: KindHeap, Type: "heap", Cumulative: -1,
+		Metrics: []Metric{{Name: "inuse_space", Unit: "bytes"}}, Totals: []int64{math.MaxInt64},
+		Sites: []SiteValue{{Site: Site{Function: "main.f\x1b]0;owned\x07"}, Values: []int64{math.MaxInt64}}}}
+	if b, err := hostile.MarshalBinary(); err == nil {
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var s Snapshot

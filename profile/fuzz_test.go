@@ -29,6 +29,8 @@ func seedFiles(f *testing.F, dirs ...string) {
 func FuzzParseGoroutineDump(f *testing.F) {
 	seedFiles(f, fixtures+"formats/debug2", fixtures+"formats/goroutineleak", corpusDir+"/goleak", corpusDir+"/gostackparse", corpusDir+"/gotfmt")
 	f.Add([]byte("goroutine 1 gp=0x1 m=nil [chan send (leaked), 3 minutes, locked to thread labels:{\"a\": \"b\"}]:\nmain.f(...)\n\t/x.go:1\n"))
+	// Terminal escapes, bidi controls, ids past int64.
+	f.Add([]byte("goroutine 18446744073709551616 [chan receive\x1b[2J]:\nmain.f\x1b]0;owned\x07()\n\t/x\r.go:1\ncreated by main.g\u202e in goroutine 99999999999999999999\n\t/y.go:2 +0x1\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n := 0
 		st, err := ParseGoroutineDump(bytes.NewReader(data), func(g *Goroutine) error {
@@ -58,6 +60,7 @@ func FuzzDecode(f *testing.F) {
 	zw.Write([]byte("goroutine 1 [running]:\nmain.main()\n\t/x.go:1\n"))
 	zw.Close()
 	f.Add(gz.Bytes())
+	f.Add(escapeProfile())
 	// Terminal escapes, a newline and bidi controls in names and labels.
 	f.Add([]byte("goroutine 1 [chan receive\x1b[2J]:\nmain.f\x1b]0;owned\x07()\n\t/x\r.go:1\n"))
 	f.Add([]byte("goroutine 7 [select, 3 minutes]:\nmain.g\u202e()\n\t/a.go:2 +0x1\ncreated by main.h\x1b[31m in goroutine 1\n\t/a.go:3 +0x2\n"))
@@ -116,7 +119,7 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("sites not sorted and unique at %d: %v, %v", i, s.Sites[i-1].Site, sv.Site)
 			}
 			for j, v := range sv.Values {
-				sums[j] += v
+				addSat(&sums[j], v, new(int)) // as the decoders sum
 			}
 		}
 		for j := range sums {
@@ -139,6 +142,8 @@ func FuzzTimeFromName(f *testing.F) {
 			return nil
 		})
 	}
+	f.Add("heap-\x1b[2J2026-11-21T22:50:01Z.pb.gz")
+	f.Add("heap\n2026-11-21T22:50:01Z\u202e.pb.gz")
 	f.Fuzz(func(t *testing.T, name string) {
 		tm, ok := TimeFromName(name)
 		if !ok && !tm.IsZero() {
@@ -155,6 +160,7 @@ func FuzzTimeFromName(f *testing.F) {
 // accept, the lean decoder gives exactly pprof's snapshot.
 func FuzzLeanMatchesPprof(f *testing.F) {
 	seedFiles(f, fixtures, corpusDir)
+	f.Add(escapeProfile())
 	sp := DefaultSitePolicy()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 2 && data[0] == 0x1f && data[1] == 0x8b || isText(data) {
@@ -179,17 +185,22 @@ func FuzzLeanMatchesPprof(f *testing.F) {
 func FuzzMetrics(f *testing.F) {
 	seedFiles(f, fixtures+"fixtures/remotedialer-metrics")
 	f.Add([]byte("# TYPE a_total counter\na_total{x=\"1\"} 3\n# TYPE g gauge\ng 2.5\n# EOF\n"))
+	f.Add([]byte("g{a=\"\x1b]0;owned\x07\\n\"} 1e300\nh NaN\nq -Inf\nr 9223372036854775807\nr2 9223372036854775807\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := decodeMetrics(data)
 		if err != nil {
 			return
 		}
 		var sum int64
+		var held int
 		for i, sv := range s.Sites {
 			if i > 0 && s.Sites[i-1].Site.Compare(sv.Site) > 0 {
 				t.Fatalf("sites not sorted at %d", i)
 			}
-			sum += sv.Values[0]
+			if Printable(sv.Site.Function) != sv.Site.Function {
+				t.Fatalf("series %q not printable", sv.Site.Function)
+			}
+			addSat(&sum, sv.Values[0], &held)
 		}
 		if sum != s.Totals[0] {
 			t.Fatalf("sites sum to %d, total %d", sum, s.Totals[0])

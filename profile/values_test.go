@@ -179,3 +179,22 @@ func TestPrometheusWithoutMetadata(t *testing.T) {
 		t.Errorf("samples without metadata: %+v, %v; want a metrics snapshot of 2 series", s, err)
 	}
 }
+
+// escapeProfile is a protobuf whose names hold terminal escapes, a newline
+// and a bidi control, and whose two samples of one site sum past int64: a
+// fuzz seed for both decoders.
+func escapeProfile() []byte {
+	fn := &pprof.Function{ID: 1, Name: "main.f\x1b]0;owned\x07\u202e", Filename: "/x\n.go"}
+	loc := &pprof.Location{ID: 1, Line: []pprof.Line{{Function: fn, Line: 3}}}
+	p := &pprof.Profile{
+		SampleType: []*pprof.ValueType{{Type: "inuse_space", Unit: "bytes"}},
+		Function:   []*pprof.Function{fn}, Location: []*pprof.Location{loc},
+		Sample: []*pprof.Sample{
+			{Location: []*pprof.Location{loc}, Value: []int64{math.MaxInt64}, Label: map[string][]string{"k\x1b": {"v\n`"}}},
+			{Location: []*pprof.Location{loc}, Value: []int64{math.MaxInt64}},
+		},
+	}
+	var b bytes.Buffer
+	p.WriteUncompressed(&b)
+	return b.Bytes()
+}

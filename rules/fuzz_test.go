@@ -22,6 +22,7 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add([]byte("version: 1\nrules: [{id: a, match: [{site: ['(']}]}]\n"))
+	f.Add([]byte("version: 1\nrules: [{id: \"a\x1b]0;owned\x07\", title: \"t\\n\u202e\", match: [{site: ['x']}]}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data, "fuzz.yaml")
 		if err != nil {
