@@ -258,6 +258,7 @@ func cases() []hostile {
 		{name: "proto-100k-sites", files: one("sites.pb", func(w io.Writer) error { return manySites(w, 100_000, 100*mib) }), args: []string{"analyze", "FILE"}, exits: []int{0}, bound: bound},
 		{name: "dump-distinct-120MiB", files: one("goroutine.txt", func(w io.Writer) error { return distinctDump(w, 120*mib) }), args: []string{"analyze", "FILE"}, exits: refused, bound: bound},
 		{name: "metrics-series-120MiB", files: one("metrics.txt", func(w io.Writer) error { return manySeries(w, 120*mib) }), args: []string{"analyze", "FILE"}, exits: refused, bound: bound},
+		{name: "files-20000", files: func(dir string) ([]string, error) { return copies(dir, 20000) }, args: []string{"analyze", "DIR"}, exits: []int{0}, bound: bound},
 		{name: "rules-dev-zero", files: none, args: []string{"analyze", "--rules", "/dev/zero", "testdata/fixtures/remotedialer"}, exits: refused, bound: bound, timeout: 30 * time.Second},
 		{name: "rules-lint-dev-zero", files: none, args: []string{"rules", "lint", "/dev/zero"}, exits: []int{1, 2}, bound: bound, timeout: 30 * time.Second},
 	}
@@ -380,4 +381,21 @@ func manySeries(w io.Writer, size int) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// copies writes n copies of a small real heap profile, a minute apart by
+// their names: a day of snapshots every few seconds.
+func copies(dir string, n int) ([]string, error) {
+	data, err := os.ReadFile("testdata/builds/b/heap-20261122T005459Z.pb.gz")
+	if err != nil {
+		return nil, err
+	}
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		name := filepath.Join(dir, "heap-"+start.Add(time.Duration(i)*5*time.Second).Format("20060102T150405Z")+".pb.gz")
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return []string{dir}, nil
 }
