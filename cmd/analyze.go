@@ -42,6 +42,8 @@ type AnalyzeOptions struct {
 	Strict       bool
 	Quiet        bool
 	Per          string
+	Wide         bool
+	Width        int
 }
 
 const analyzeExamples = `  # a folder of snapshots, walked recursively (one source per sub-folder)
@@ -87,9 +89,18 @@ inside a source (a new build ID, cumulative counters going down) split its
 series into segments; growth is measured over the last one.
 
 Files that cannot be read are listed with the reason and the rest is analysed;
---strict makes any such file fatal (exit 2).`,
+--strict makes any such file fatal: exit 2 and no report.
+
+The table fits the terminal's width: long names are cut short in the middle
+(and listed whole below the table) and the least useful columns left out;
+--wide keeps every column and name whole, --width sets the width.`,
 		Example: analyzeExamples,
-		Args:    cobra.MinimumNArgs(1),
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("analyze needs at least one PATH: a folder, a file, a glob, or - for standard input\n  e.g. leakdiff analyze ./snapshots/\n  leakdiff analyze --help shows every option")
+			}
+			return nil
+		},
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Args = args
 			if runF != nil {
@@ -117,7 +128,9 @@ Files that cannot be read are listed with the reason and the rest is analysed;
 	f.BoolVar(&opts.NoBuiltin, "no-builtin-rules", false, "leave out the built-in rule catalog")
 	f.IntVarP(&opts.Jobs, "jobs", "j", 0, "decode `n` files at a time (default: one per core); the result does not depend on it")
 	f.StringVar(&opts.Per, "per", "", "also express each finding's growth per unit of this Prometheus `counter` of its source's metrics snapshots (e.g. http_requests_total: bytes or goroutines per request)")
-	f.BoolVar(&opts.Strict, "strict", false, "exit 2 if any input is skipped")
+	f.BoolVar(&opts.Strict, "strict", false, "exit 2 without writing a report if any input is skipped")
+	f.BoolVar(&opts.Wide, "wide", false, "table: every column and whole names, whatever the terminal's width")
+	f.IntVar(&opts.Width, "width", 0, "table: fit lines into `columns` (default: the terminal's width; no limit when not a terminal)")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress and no warnings on stderr")
 	_ = c.RegisterFlagCompletionFunc("granularity", cobra.FixedCompletions([]string{"function", "line"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("site", cobra.FixedCompletions([]string{"auto", "leaf"}, cobra.ShellCompDirectiveNoFileComp))
@@ -158,6 +171,9 @@ func (o *AnalyzeOptions) loadOptions() (profile.LoadOptions, error) {
 	}
 	if o.Jobs < 0 {
 		return lo, usageErrorf("--jobs must be 0 (one per core) or more (got %d)", o.Jobs)
+	}
+	if o.Width < 0 {
+		return lo, usageErrorf("--width must be 0 (the terminal's) or more (got %d)", o.Width)
 	}
 	lo.Workers = o.Jobs
 	return lo, nil
@@ -208,6 +224,9 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	if len(loaded.Snapshots) == 0 {
 		return usageErrorf("no usable snapshot in %s", describeArgs(opts.Args, loaded.Files))
 	}
+	if n := len(loaded.Skipped); opts.Strict && n > 0 {
+		return usageErrorf("--strict: %d input(s) skipped (listed above); no report written", n)
+	}
 	minSev, _ := diff.ParseSeverity(opts.MinSeverity)
 	var limit int64
 	if opts.MemoryLimit != "" {
@@ -216,6 +235,7 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	rep, perNotes, err := report.NewContext(ctx, loaded.Snapshots, loaded.Files, loaded.Skipped, loaded.Warnings, report.Config{
 		Catalog: cat, MemoryLimit: limit, MinSeverity: minSev, Top: opts.Top,
 		Line: opts.Granularity == "line", Per: opts.Per, Generated: options.Generated(),
+		Tool: report.Tool{Version: version(), Command: commandLine(ctx)},
 	})
 	if err != nil {
 		return err // interrupted during the analysis: write nothing
@@ -229,6 +249,12 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	an := rep.Analysis
 	format, _ := report.ParseFormat(opts.Format)
 	color := opts.Output == "" && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
+	rep.Width = opts.Width
+	if opts.Wide {
+		rep.Width = 0
+	} else if opts.Width == 0 && opts.Output == "" {
+		rep.Width = terminalWidth(stdout)
+	}
 	if err := ctx.Err(); err != nil {
 		return err // interrupted during the analysis: write nothing
 	}
@@ -236,9 +262,6 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 		return report.Render(w, rep, format, report.Options{Color: color})
 	}); err != nil {
 		return err
-	}
-	if n := len(loaded.Skipped); opts.Strict && n > 0 {
-		return usageErrorf("--strict: %d input(s) skipped", n)
 	}
 	if opts.FailOn != "" {
 		gate, _ := diff.ParseSeverity(opts.FailOn)
@@ -285,6 +308,12 @@ func writeReport(ctx context.Context, stdout io.Writer, path string, write func(
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*")
 	if err != nil {
+		// The temporary file's name means nothing to the user: say what
+		// is wrong with the folder.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = fmt.Errorf("folder %s: %w", filepath.Dir(target), pe.Err)
+		}
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
@@ -352,6 +381,19 @@ func describeArgs(args []string, files int) string {
 		s = s[:77] + "..."
 	}
 	return fmt.Sprintf("%s (%d file(s) considered)", profile.Printable(s), files)
+}
+
+// terminalWidth is w's width in columns when it is a terminal, else 0 (no
+// limit: a file or pipe gets whole lines).
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+		return cols
+	}
+	return 0
 }
 
 func isTerminal(w io.Writer) bool {

@@ -64,6 +64,18 @@ func TestAnalyzeGolden(t *testing.T) {
 		{"no_usable_snapshot", []string{"analyze", "testdata/bad"}, nil, ExitUsage},
 		{"bad_flag_value", []string{"analyze", "--granularity", "byte", "../testdata/snapshots"}, nil, ExitUsage},
 		{"no_args", []string{"analyze"}, nil, ExitUsage},
+		// Every format on three fixtures: one summary for all four.
+		{"report_remotedialer_metrics_table", []string{"analyze", "--min-severity", "low", "--top", "6", "../testdata/fixtures/remotedialer-metrics"}, nil, ExitOK},
+		{"report_remotedialer_metrics_json", []string{"analyze", "-f", "json", "--min-severity", "low", "--top", "6", "--per", "rancher_api_requests_total", "../testdata/fixtures/remotedialer-metrics"}, nil, ExitOK},
+		{"report_remotedialer_metrics_markdown", []string{"analyze", "-f", "markdown", "--min-severity", "low", "--top", "6", "../testdata/fixtures/remotedialer-metrics"}, nil, ExitOK},
+		{"report_remotedialer_metrics_html", []string{"analyze", "-f", "html", "--min-severity", "low", "--top", "6", "../testdata/fixtures/remotedialer-metrics"}, nil, ExitOK},
+		{"report_walbacklog_table", []string{"analyze", "--memory-limit", "16Mi", "--width", "100", "../testdata/fixtures/walbacklog"}, nil, ExitOK},
+		{"report_walbacklog_json", []string{"analyze", "-f", "json", "--memory-limit", "16Mi", "../testdata/fixtures/walbacklog"}, nil, ExitOK},
+		{"report_walbacklog_html", []string{"analyze", "-f", "html", "--memory-limit", "16Mi", "../testdata/fixtures/walbacklog"}, nil, ExitOK},
+		{"report_tombstones_table", []string{"analyze", "--width", "80", "../testdata/fixtures/tombstones"}, nil, ExitOK},
+		{"report_tombstones_json", []string{"analyze", "-f", "json", "../testdata/fixtures/tombstones"}, nil, ExitOK},
+		{"report_tombstones_markdown", []string{"analyze", "-f", "markdown", "../testdata/fixtures/tombstones"}, nil, ExitOK},
+		{"report_etcdwatch_json", []string{"analyze", "-f", "json", "--min-severity", "info", "--top", "4", "../testdata/fixtures/etcdwatch"}, nil, ExitOK},
 		{"source_regexp_by_format", []string{"analyze", "--top", "2", "--source-regexp", `\.(?P<source>debug[12]|pb)\.`, "../testdata/formats/goroutineleak"}, nil, ExitOK},
 	}
 	for _, tt := range tests {

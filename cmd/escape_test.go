@@ -161,7 +161,7 @@ func TestFilesAddUp(t *testing.T) {
 	if code := Run(context.Background(), []string{"analyze", dir, filepath.Join(dir, "none-*.pb.gz")}, nil, &stdout, &stderr); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	re := regexp.MustCompile(`(\d+) files read: (\d+) snapshots in \d+ series, (\d+) counted once, (\d+) set aside, (\d+) skipped`)
+	re := regexp.MustCompile(`(\d+) files read: (\d+) snapshots[^;]*? from \d+ sources?[^;]*; (\d+) counted once, (\d+) set aside, (\d+) skipped`)
 	m := re.FindStringSubmatch(stdout.String())
 	if m == nil {
 		t.Fatalf("no summary line in:\n%s", stdout.String())

@@ -72,6 +72,7 @@ func Main() int {
 // Run runs the command tree in-process; tests call it directly.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := NewRootCmd(stdin)
+	ctx = context.WithValue(ctx, commandKey{}, append([]string{"leakdiff"}, args...))
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -106,6 +107,16 @@ func printError(w io.Writer, err error) {
 	fmt.Fprintf(w, "leakdiff: %s\n", strings.Join(lines, "\n"))
 }
 
+// commandKey holds the command line on Run's context, for reports to
+// record.
+type commandKey struct{}
+
+// commandLine is the command line Run was given.
+func commandLine(ctx context.Context) []string {
+	c, _ := ctx.Value(commandKey{}).([]string)
+	return c
+}
+
 // errSilent marks an error already reported.
 var errSilent = errors.New("already reported")
 
@@ -119,7 +130,9 @@ func NewRootCmd(stdin io.Reader) *cobra.Command {
 call site across them and shows which sites grow.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(),
 	}
+	root.SetVersionTemplate(fmt.Sprintf("leakdiff {{.Version}} (%s)\n", goVersion()))
 	root.AddCommand(newAnalyzeCmd(stdin, nil), newDiffCmd(stdin), newCollectCmd(), newRulesCmd(), newVersionCmd())
 	return root
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"gonum.org/v1/gonum/stat"
@@ -182,14 +183,32 @@ func (a *Analysis) PerUnit(counter string) (map[int]float64, []string) {
 			continue
 		}
 		out[i] = f.Trend.Pace.Slope / c
-		unit := s.Metric.Unit
-		switch {
-		case s.Kind == profile.KindMetrics:
-			unit = "units"
-		case unit == "count":
-			unit = s.Metric.Name // goroutines, inuse_objects
+		unit := PerUnitUnit(s, s.Sites[f.Site].Site)
+		v := fmt.Sprintf("%.3g %s", out[i], unit)
+		if unit == "bytes" && out[i] >= 1024 {
+			v = fmt.Sprintf("%.3g KiB", out[i]/1024)
+			if out[i] >= 1<<20 {
+				v = fmt.Sprintf("%.3g MiB", out[i]/(1<<20))
+			}
 		}
-		f.Evidence = append(f.Evidence, fmt.Sprintf("%.3g %s per %s (Theil–Sen slopes %.4g/h ÷ %.4g/h)", out[i], unit, counter, f.Trend.Pace.Slope, c))
+		f.Evidence = append(f.Evidence, fmt.Sprintf("%s per %s (Theil–Sen slopes %.4g/h ÷ %.4g/h)", v, counter, f.Trend.Pace.Slope, c))
 	}
 	return out, notes
+}
+
+// PerUnitUnit names what a site of s counts, for growth per unit of work:
+// bytes, goroutines, inuse_objects, or for a metric its unit (bytes for a
+// *_bytes gauge, else units).
+func PerUnitUnit(s *profile.Series, site profile.Site) string {
+	switch {
+	case s.Kind == profile.KindMetrics:
+		name, _, _ := strings.Cut(site.Function, "{")
+		if strings.HasSuffix(name, "_bytes") {
+			return "bytes"
+		}
+		return "units"
+	case s.Metric.Unit == "count":
+		return s.Metric.Name // goroutines, inuse_objects
+	}
+	return s.Metric.Unit
 }

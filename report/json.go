@@ -34,6 +34,17 @@ type JSONReport struct {
 	Asymmetries []JSONAsymmetry `json:"asymmetries"`
 	// MemoryLimit is --memory-limit in bytes, null when not given.
 	MemoryLimit *int64 `json:"memory_limit"`
+	// Generator is the leakdiff and command line that made the report.
+	Generator *JSONGenerator `json:"generator" since:"1.1"`
+}
+
+// JSONGenerator says how to make a report again.
+type JSONGenerator struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// Command is the command line, one element per argument as given;
+	// null when the report was not made by the command.
+	Command []string `json:"command"`
 }
 
 // Inputs says what was read.
@@ -53,12 +64,22 @@ type Inputs struct {
 	// SetAside lists profiles read but not analysed (cpu, mutex, …).
 	SetAside []SetAside `json:"set_aside"`
 	Warnings []string   `json:"warnings"`
+	// Series counts the snapshot series (one per source and kind), Sources
+	// the distinct sources; Start and End bound the snapshots' times (null
+	// without times). Every format's summary line says these numbers.
+	Series  int        `json:"series" since:"1.1"`
+	Sources int        `json:"sources" since:"1.1"`
+	Start   *time.Time `json:"start" since:"1.1"`
+	End     *time.Time `json:"end" since:"1.1"`
 }
 
 // FileNote is a file and what happened to it.
 type FileNote struct {
-	File  string `json:"file"`
-	Error string `json:"error"`
+	File string `json:"file"`
+	// Reason says why the file is listed.
+	Reason string `json:"reason" since:"1.1"`
+	// Error is Reason under its first name, kept for readers of v1.0.
+	Error string `json:"error" deprecated:"the same text as reason; a file counted once had no error"`
 }
 
 // SetAside is a profile of a kind leakdiff does not analyse.
@@ -121,8 +142,10 @@ type JSONFinding struct {
 	Metric string `json:"metric"`
 	Unit   string `json:"unit"`
 	Site   Site   `json:"site"`
-	// Stack is the heaviest stack of the site, leaf first.
-	Stack []string `json:"stack"`
+	// Stack is the heaviest stack of the site, leaf first; StackFrames
+	// the same with file and line.
+	Stack       []string `json:"stack"`
+	StackFrames []Frame  `json:"stack_frames" since:"1.1"`
 	// First and Last are robust levels: medians of the first and last few
 	// fitted snapshots; Growth = Last − First.
 	First        float64  `json:"first"`
@@ -212,6 +235,7 @@ type JSONMember struct {
 	Unit         string   `json:"unit"`
 	Site         Site     `json:"site"`
 	Stack        []string `json:"stack"`
+	StackFrames  []Frame  `json:"stack_frames" since:"1.1"`
 	First        float64  `json:"first"`
 	Last         float64  `json:"last"`
 	Growth       float64  `json:"growth"`
@@ -229,7 +253,10 @@ type JSONMember struct {
 // JSONLink is a finding linked to another by correlated growth.
 type JSONLink struct {
 	Kind string `json:"kind"`
-	Site string `json:"site"`
+	// Site is the linked finding's function; Location the whole site, as
+	// findings[].site.
+	Site     string `json:"site" deprecated:"a string here, an object in findings[]: use location"`
+	Location *Site  `json:"location" since:"1.1"`
 	// R is Pearson's correlation of increments, or of levels when one of
 	// the two grows by constant steps (By says which).
 	R  float64 `json:"r"`
@@ -241,10 +268,24 @@ type JSONLink struct {
 type JSONPerUnit struct {
 	Counter string  `json:"counter"`
 	Value   float64 `json:"value"`
+	// Unit is what value counts per unit of the counter: bytes,
+	// goroutines, inuse_objects or units (a metric).
+	Unit string `json:"unit" since:"1.1"`
 }
 
 // Site is where a finding's memory or goroutines come from.
 type Site struct {
+	Function string `json:"function"`
+	// File and Line are the site's source position; "" and 0 for a metric.
+	File string `json:"file"`
+	Line int    `json:"line"`
+	// MetricType is gauge, counter or balance for a metric site, null for
+	// a site of a profile.
+	MetricType *string `json:"metric_type" since:"1.1"`
+}
+
+// Frame is one frame of a stack.
+type Frame struct {
 	Function string `json:"function"`
 	File     string `json:"file"`
 	Line     int    `json:"line"`
@@ -283,9 +324,12 @@ type Point struct {
 
 // JSONAsymmetry is growth in one source where its peers stay flat.
 type JSONAsymmetry struct {
-	Kind        string   `json:"kind"`
-	Metric      string   `json:"metric"`
-	Site        *string  `json:"site"`
+	Kind   string `json:"kind"`
+	Metric string `json:"metric"`
+	// Site is the growing site's function, null for a series' total;
+	// Location the whole site, as findings[].site.
+	Site        *string  `json:"site" deprecated:"a string here, an object in findings[]: use location"`
+	Location    *Site    `json:"location" since:"1.1"`
 	Growing     string   `json:"growing"`
 	Steady      []string `json:"steady"`
 	Description string   `json:"description"`
@@ -318,23 +362,28 @@ func BuildJSON(r *Report) *JSONReport {
 		j.Inputs.Warnings = append(j.Inputs.Warnings, profile.Printable(w))
 	}
 	for _, s := range r.Skipped {
-		j.Inputs.Skipped = append(j.Inputs.Skipped, FileNote{profile.Printable(s.File), profile.Printable(s.Err.Error())})
+		j.Inputs.Skipped = append(j.Inputs.Skipped, fileNote(s))
 	}
 	for _, s := range r.Set.Duplicates {
-		j.Inputs.CountedOnce = append(j.Inputs.CountedOnce, FileNote{profile.Printable(s.File), profile.Printable(s.Err.Error())})
+		j.Inputs.CountedOnce = append(j.Inputs.CountedOnce, fileNote(s))
 	}
 	for _, s := range r.Set.SameMoment {
-		j.Inputs.SameMoment = append(j.Inputs.SameMoment, FileNote{profile.Printable(s.File), profile.Printable(s.Err.Error())})
+		j.Inputs.SameMoment = append(j.Inputs.SameMoment, fileNote(s))
 	}
 	for _, s := range r.Set.SetAside {
 		j.Inputs.SetAside = append(j.Inputs.SetAside, SetAside{profile.Printable(s.File), s.Type})
 	}
+	sum := r.Summary()
+	j.Inputs.Snapshots, j.Inputs.Series, j.Inputs.Sources = sum.Snapshots, sum.Series, sum.Sources
+	if !sum.First.IsZero() {
+		j.Inputs.Start, j.Inputs.End = tp(sum.First), tp(sum.Last)
+	}
+	if r.Tool.Version != "" || len(r.Tool.Command) > 0 {
+		j.Generator = &JSONGenerator{Name: "leakdiff", Version: r.Tool.Version, Command: r.Tool.Command}
+	}
 	a := r.Analysis
 	for _, sf := range a.Series {
 		s := sf.Series
-		if !s.Secondary {
-			j.Inputs.Snapshots += len(s.Times)
-		}
 		js := JSONSeries{Source: s.Source, Kind: s.Kind.String(), Metric: s.Metric.Name, Unit: s.Metric.Unit,
 			Snapshots: len(s.Times), Fitted: sf.Total.N, Segments: []JSONSegment{}, Total: jsonTrend(&sf.Total),
 			HoursToLimit: num(sf.HoursToLimit), Secondary: s.Secondary}
@@ -368,6 +417,8 @@ func BuildJSON(r *Report) *JSONReport {
 		if as.Site.Function != "" {
 			fn := as.Site.Function
 			ja.Site = &fn
+			loc := jsonSite(as.Kind, as.Site, nil)
+			ja.Location = &loc
 		}
 		for _, p := range as.Steady {
 			ja.Steady = append(ja.Steady, p.Source)
@@ -379,7 +430,48 @@ func BuildJSON(r *Report) *JSONReport {
 
 func jsonTrend(t *diff.Trend) JSONTrend {
 	return JSONTrend{First: t.Start, Last: t.End, Growth: t.Growth, SlopePerHour: num(t.Pace.Slope), R2: num(t.OLS.R2),
-		PValue: num(t.P), PMethod: t.PMethod, Trend: t.Shape.String()}
+		PValue: num(t.P), PMethod: pMethod(t), Trend: t.Shape.String()}
+}
+
+// pMethod names the test behind a p-value, "none" when there is none.
+func pMethod(t *diff.Trend) string {
+	if num(t.P) == nil || t.PMethod == "" {
+		return "none"
+	}
+	return t.PMethod
+}
+
+func fileNote(s profile.Skipped) FileNote {
+	e := profile.Printable(s.Err.Error())
+	return FileNote{File: profile.Printable(s.File), Reason: e, Error: e}
+}
+
+// jsonSite is a site as JSON: a metric's type moves out of File (where
+// package profile keeps it) into MetricType. stk, when given, supplies a
+// position the site lacks.
+func jsonSite(k profile.Kind, site profile.Site, stk profile.Stack) Site {
+	out := Site{Function: site.Function, File: site.File, Line: site.Line}
+	if k == profile.KindMetrics {
+		t := site.File
+		return Site{Function: site.Function, MetricType: &t}
+	}
+	if out.File == "" {
+		for _, fr := range stk {
+			if fr.Function == site.Function {
+				out.File, out.Line = fr.File, fr.Line
+				break
+			}
+		}
+	}
+	return out
+}
+
+func jsonFrames(stk profile.Stack) []Frame {
+	out := make([]Frame, len(stk))
+	for i, fr := range stk {
+		out[i] = Frame{Function: fr.Function, File: fr.File, Line: fr.Line}
+	}
+	return out
 }
 
 // index is f's index in r.Analysis.Findings, -1 if it is not one of them.
@@ -397,22 +489,14 @@ func jsonFinding(r *Report, f *diff.Finding, rank int) JSONFinding {
 	s := sf.Series
 	site := s.Sites[f.Site]
 	t := &f.Trend
-	jf := JSONFinding{Rank: rank, Kind: s.Kind.String(), Source: s.Source, Metric: s.Metric.Name, Unit: s.Metric.Unit,
-		Site:  Site{Function: site.Site.Function, File: site.Site.File, Line: site.Site.Line},
-		Stack: site.Stack.Functions(), First: t.Start, Last: t.End, Growth: t.Growth,
+	jf := JSONFinding{Rank: rank, Kind: s.Kind.String(), Source: s.Source, Metric: s.Metric.Name, Unit: siteUnit(s, site.Site),
+		Site:  jsonSite(s.Kind, site.Site, site.Stack),
+		Stack: site.Stack.Functions(), StackFrames: jsonFrames(site.Stack), First: t.Start, Last: t.End, Growth: t.Growth,
 		SlopePerHour: num(t.Pace.Slope), R2: num(t.OLS.R2), PValue: num(t.P), Trend: t.Shape.String(),
-		Score: math.Round(f.Score*1000) / 1000, Severity: f.Severity.String(), PMethod: t.PMethod,
+		Score: math.Round(f.Score*1000) / 1000, Severity: f.Severity.String(), PMethod: pMethod(t),
 		OLSSlopePerHour: num(t.OLS.Slope), MannKendallTau: num(t.MK.Tau), MannKendallP: num(t.MK.P),
 		Autocorrelation: math.Round(t.Autocorr*1000) / 1000, Share: math.Round(f.Share*1000) / 1000,
 		Evidence: append([]string{}, f.Evidence...), Warnings: append([]string{}, t.Warnings...), Series: []Point{}}
-	if site.Site.File == "" && len(site.Stack) > 0 {
-		for _, fr := range site.Stack {
-			if fr.Function == site.Site.Function {
-				jf.Site.File, jf.Site.Line = fr.File, fr.Line
-				break
-			}
-		}
-	}
 	if s.TimesKnown && t.Since > 0 {
 		jf.Since = tp(s.Times[sf.Start+t.Since])
 	}
@@ -436,9 +520,9 @@ func jsonFinding(r *Report, f *diff.Finding, rank int) JSONFinding {
 		ms := r.Analysis.Series[m.Series].Series
 		msite := ms.Sites[m.Site]
 		mt := &m.Trend
-		jm := JSONMember{Kind: ms.Kind.String(), Metric: ms.Metric.Name, Unit: ms.Metric.Unit,
-			Site:  Site{Function: msite.Site.Function, File: msite.Site.File, Line: msite.Site.Line},
-			Stack: msite.Stack.Functions(), First: mt.Start, Last: mt.End, Growth: mt.Growth,
+		jm := JSONMember{Kind: ms.Kind.String(), Metric: ms.Metric.Name, Unit: siteUnit(ms, msite.Site),
+			Site:  jsonSite(ms.Kind, msite.Site, msite.Stack),
+			Stack: msite.Stack.Functions(), StackFrames: jsonFrames(msite.Stack), First: mt.Start, Last: mt.End, Growth: mt.Growth,
 			SlopePerHour: num(mt.Pace.Slope), PValue: num(mt.P), Trend: mt.Shape.String(), Severity: m.Severity.String(),
 			Share: math.Round(m.Share*1000) / 1000, Tie: m.GroupWhy}
 		if mm := r.match(m); mm != nil {
@@ -472,11 +556,14 @@ func jsonFinding(r *Report, f *diff.Finding, rank int) JSONFinding {
 			if l.Levels {
 				by = "levels"
 			}
-			jf.Linked = append(jf.Linked, JSONLink{Kind: r.Analysis.Series[of.Series].Series.Kind.String(),
-				Site: r.Analysis.Series[of.Series].Series.Sites[of.Site].Site.Function, R: math.Round(l.R*1000) / 1000, By: by, N: l.N})
+			os := r.Analysis.Series[of.Series].Series
+			osite := os.Sites[of.Site]
+			loc := jsonSite(os.Kind, osite.Site, osite.Stack)
+			jf.Linked = append(jf.Linked, JSONLink{Kind: os.Kind.String(), Site: osite.Site.Function, Location: &loc,
+				R: math.Round(l.R*1000) / 1000, By: by, N: l.N})
 		}
 		if v, ok := r.PerUnit[i]; ok {
-			jf.PerUnit = &JSONPerUnit{Counter: r.Per, Value: v}
+			jf.PerUnit = &JSONPerUnit{Counter: r.Per, Value: v, Unit: diff.PerUnitUnit(s, site.Site)}
 		}
 	}
 	if m := r.match(f); m != nil {

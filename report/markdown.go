@@ -60,25 +60,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	j := BuildJSON(r)
 	fmt.Fprintln(w, "# leakdiff report")
 	fmt.Fprintln(w)
-	sources := map[string]bool{}
-	var first, last time.Time
-	for _, s := range r.Set.Series {
-		sources[s.Source] = true
-		if s.TimesKnown && len(s.Times) > 0 {
-			if first.IsZero() || s.Times[0].Before(first) {
-				first = s.Times[0]
-			}
-			if s.Times[len(s.Times)-1].After(last) {
-				last = s.Times[len(s.Times)-1]
-			}
-		}
-	}
-	span := "no times"
-	if !first.IsZero() {
-		span = fmt.Sprintf("%s → %s (%s)", first.UTC().Format("2006-01-02 15:04 MST"), last.UTC().Format("2006-01-02 15:04 MST"), fmtDuration(last.Sub(first)))
-	}
-	fmt.Fprintf(w, "**Analysed:** %d files, %d snapshots from %s, %s. %d counted once, %d set aside, %d skipped.",
-		j.Inputs.Files, j.Inputs.Snapshots, plural(len(sources), "source"), span, len(j.Inputs.CountedOnce), len(j.Inputs.SetAside), len(j.Inputs.Skipped))
+	fmt.Fprintf(w, "**Analysed:** %s.", mdText(capitalize(r.Summary().Line())))
 	if r.MemoryLimit > 0 {
 		fmt.Fprintf(w, " Memory limit: %s.", humanValue("bytes", r.MemoryLimit, false))
 	}
@@ -86,15 +68,28 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 
 	fmt.Fprintln(w, "## Series")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| series | snapshots | total (first → last) | slope | shape | memory limit |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---|---|")
+	limitCol, limitSep := "", ""
+	if r.MemoryLimit > 0 {
+		limitCol, limitSep = " memory limit |", "---|"
+	}
+	fmt.Fprintln(w, "| series | snapshots | span (UTC) | total (first → last) | slope | shape |"+limitCol)
+	fmt.Fprintln(w, "|---|---:|---|---:|---:|---|"+limitSep)
+	span := func(sf *diff.SeriesFit) string {
+		if s := sf.Series; s.TimesKnown && len(s.Times) > sf.Start {
+			return spanText(s.Times[sf.Start], s.Times[len(s.Times)-1])
+		}
+		return "no times"
+	}
 	for _, sf := range a.Series {
 		if sf.Series.Kind == profile.KindMetrics {
 			continue // a sum over unrelated metrics: no total to show
 		}
 		s := sf.Series
-		limit := fmtLimit(sf.HoursToLimit)
-		fmt.Fprintf(w, "| %s · %s · %s | %d | %s → %s | %s | %s | %s |\n", mdCell(s.Source), s.Kind, s.Metric.Name, sf.Total.N,
+		limit := ""
+		if r.MemoryLimit > 0 {
+			limit = " " + fmtLimit(sf.HoursToLimit) + " |"
+		}
+		fmt.Fprintf(w, "| %s · %s · %s | %d | %s | %s → %s | %s | %s |%s\n", mdCell(s.Source), s.Kind, s.Metric.Name, sf.Total.N, span(&sf),
 			humanValue(s.Metric.Unit, int64(sf.Total.Start), false), humanValue(s.Metric.Unit, int64(sf.Total.End), false),
 			fmtSlope(s, sf.Total.Pace.Slope), sf.Total.Shape, limit)
 	}
@@ -103,8 +98,12 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		s, tr := sf.Series, &f.Trend
 		name := s.Sites[f.Site].Site.Function
 		unit := gaugeUnit(name)
-		fmt.Fprintf(w, "| %s · metrics · %s | %d | %s → %s | %s | %s | |\n", mdCell(s.Source), mdCode(shortFunction(name)), tr.N,
-			humanValue(unit, int64(tr.Start), false), humanValue(unit, int64(tr.End), false), fmtSlopeUnit(s, unit, tr.Pace.Slope), tr.Shape)
+		limit := ""
+		if r.MemoryLimit > 0 {
+			limit = " |"
+		}
+		fmt.Fprintf(w, "| %s · metrics · %s | %d | %s | %s → %s | %s | %s |%s\n", mdCell(s.Source), mdCode(shortFunction(name)), tr.N, span(sf),
+			humanValue(unit, int64(tr.Start), false), humanValue(unit, int64(tr.End), false), fmtSlopeUnit(s, unit, tr.Pace.Slope), tr.Shape, limit)
 	}
 	fmt.Fprintln(w)
 
@@ -118,6 +117,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		row := func(rank string, f *diff.Finding, member bool) {
 			s := a.Series[f.Series].Series
 			site := s.Sites[f.Site]
+			s = withSiteUnit(&a.Series[f.Series], site.Site).Series
 			tr := &f.Trend
 			rule := "—"
 			if m := r.match(f); m != nil {
@@ -169,13 +169,17 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			fmt.Fprintf(w, "- %s: %s\n", mdSpan(s.File), mdText(s.Error))
 		}
 	}
+	if t := r.Tool; t.Version != "" || len(t.Command) > 0 {
+		fmt.Fprintf(w, "\n---\n_Made by leakdiff %s:_ %s\n", mdText(t.Version), mdSpan(t.CommandLine()))
+	}
 	return ew.err
 }
 
 func writeMarkdownDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 	sf := &r.Analysis.Series[f.Series]
+	site := sf.Series.Sites[f.Site]
+	sf = withSiteUnit(sf, site.Site)
 	s := sf.Series
-	site := s.Sites[f.Site]
 	tr := &f.Trend
 	fmt.Fprintf(w, "\n### %d. %s — %s (confidence %s)\n\n", rank, mdSpan(site.Site.Function), f.Severity, f.Confidence)
 	fmt.Fprintf(w, "`%s` %s · %s · %s: %s → %s, %s, %s over %d snapshots (%s).\n", sparkline(site.Values[sf.Start:], 32),
@@ -224,6 +228,9 @@ func writeMarkdownDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 		for _, v := range m.Versions {
 			fmt.Fprintf(w, "\n**Version:** %s.\n", mdText(v.Note()))
 		}
+	}
+	if len(site.Stack) == 0 {
+		return // a metric: no stack
 	}
 	fmt.Fprintln(w, "\n<details><summary>Stack (leaf first; → the site)</summary>")
 	fmt.Fprintln(w)

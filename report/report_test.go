@@ -182,14 +182,27 @@ func TestHTMLStructure(t *testing.T) {
 		t.Fatal(err)
 	}
 	count := map[string]int{}
+	ids := map[string]bool{}
+	var targets []string
 	var sections, svgsInSections int
 	var walk func(n *html.Node, inSection bool)
 	walk = func(n *html.Node, inSection bool) {
 		if n.Type == html.ElementNode {
 			count[n.Data]++
 			for _, a := range n.Attr {
-				if (a.Key == "src" || a.Key == "href") && !strings.HasPrefix(a.Val, "#") {
+				// A link the reader may follow is fine (references);
+				// nothing may be fetched as the page opens.
+				if (a.Key == "src" || a.Key == "href" && n.Data != "a") && !strings.HasPrefix(a.Val, "#") {
 					t.Errorf("<%s %s=%q>: the page must not fetch anything", n.Data, a.Key, a.Val)
+				}
+				if a.Key == "href" && n.Data == "a" && !strings.HasPrefix(a.Val, "#") && !strings.HasPrefix(a.Val, "https://") && !strings.HasPrefix(a.Val, "http://") {
+					t.Errorf("<a href=%q>: want a fragment or an http(s) reference", a.Val)
+				}
+				if a.Key == "href" && strings.HasPrefix(a.Val, "#") {
+					targets = append(targets, a.Val[1:])
+				}
+				if a.Key == "id" {
+					ids[a.Val] = true
 				}
 			}
 			if n.Data == "section" {
@@ -216,6 +229,14 @@ func TestHTMLStructure(t *testing.T) {
 	}
 	if count["svg"] < sections+1 {
 		t.Errorf("%d charts: want the sources' totals too", count["svg"])
+	}
+	for _, id := range targets {
+		if !ids[id] {
+			t.Errorf("a link to #%s, and nothing with that id: every listed finding needs its card", id)
+		}
+	}
+	if !strings.Contains(buf.String(), `<a href="https://`) {
+		t.Error("references are not links")
 	}
 	for _, want := range []string{"session-tombstones", "keepTombstone", "Remedy", "Asymmetries", "Theil–Sen"} {
 		if !strings.Contains(buf.String(), want) {

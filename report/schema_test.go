@@ -31,10 +31,21 @@ func jsonSchema(t reflect.Type) map[string]any {
 			if name == "" || name == "-" || !f.IsExported() {
 				continue
 			}
-			props[name] = jsonSchema(f.Type)
-			req = append(req, name)
+			ps := jsonSchema(f.Type)
+			if d := f.Tag.Get("deprecated"); d != "" {
+				ps["deprecated"] = true
+				ps["description"] = "Deprecated: " + d
+			}
+			props[name] = ps
+			// A field added within v1 (since:"1.1") is absent from
+			// reports of earlier v1 versions: not required.
+			if f.Tag.Get("since") == "" {
+				req = append(req, name)
+			}
 		}
-		s = map[string]any{"type": "object", "properties": props, "required": req, "additionalProperties": false}
+		// Fields may be added within v1: readers must ignore those they
+		// do not know, and the schema allows them.
+		s = map[string]any{"type": "object", "properties": props, "required": req}
 	case t.Kind() == reflect.Slice:
 		s = map[string]any{"type": "array", "items": jsonSchema(t.Elem())}
 	case t.Kind() == reflect.String:

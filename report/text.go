@@ -47,6 +47,11 @@ type Report struct {
 	// Generated is the time the report is made at (a parameter, so that
 	// output is a pure function of the inputs).
 	Generated time.Time
+	// Tool is the leakdiff and command line that made the report.
+	Tool Tool
+	// Width bounds the table's lines, in columns (0: no bound): long names
+	// are elided and low-value columns dropped to fit.
+	Width int
 
 	color bool
 }
@@ -66,6 +71,8 @@ type Config struct {
 	Per string
 	// Generated is the report's time.
 	Generated time.Time
+	// Tool is recorded in every format.
+	Tool Tool
 }
 
 // New analyses the snapshots one run of leakdiff read, the way leakdiff
@@ -101,7 +108,7 @@ func NewContext(ctx context.Context, snaps []profile.Snapshot, files int, skippe
 	}
 	r := &Report{Files: files, Set: set, Analysis: an, Skipped: skipped, Warnings: warnings,
 		MinSeverity: c.MinSeverity, Top: c.Top, Line: c.Line, MemoryLimit: c.MemoryLimit,
-		Matches: matches, Links: links, Per: c.Per, Generated: c.Generated}
+		Matches: matches, Links: links, Per: c.Per, Generated: c.Generated, Tool: c.Tool}
 	var notes []string
 	if c.Per != "" {
 		r.PerUnit, notes = an.PerUnit(c.Per)
@@ -166,23 +173,7 @@ func WriteText(w io.Writer, r Report) error {
 	if details == 0 {
 		details = 3
 	}
-	snaps, nseries := 0, 0
-	seen := map[[2]string]bool{}
-	for _, s := range r.Set.Series {
-		k := [2]string{s.Source, s.Kind.String()}
-		if !seen[k] {
-			seen[k] = true
-			snaps += len(s.Times)
-			nseries++
-		}
-	}
-	same := ""
-	if n := len(r.Set.SameMoment); n > 0 {
-		same = fmt.Sprintf(", %d of a moment already read (not analysed)", n)
-	}
-	fmt.Fprintf(w, "%s read: %s in %s, %d counted once%s, %d set aside, %d skipped\n",
-		plural(r.Files, "file"), plural(snaps, "snapshot"), plural(nseries, "series"),
-		len(r.Set.Duplicates), same, len(r.Set.SetAside), len(r.Skipped))
+	fmt.Fprintln(w, wrap(r.Summary().Line(), r.Width))
 
 	if len(a.Series) > 0 {
 		fmt.Fprintln(w)
@@ -217,7 +208,13 @@ func WriteText(w io.Writer, r Report) error {
 	}
 	for i, f := range listed[:min(details, len(listed))] {
 		fmt.Fprintln(w)
-		writeDetail(w, &r, i+1, f)
+		if r.Width > 0 {
+			var b strings.Builder
+			writeDetail(&b, &r, i+1, f)
+			io.WriteString(w, wrapBlock(b.String(), r.Width))
+		} else {
+			writeDetail(w, &r, i+1, f)
+		}
 	}
 
 	if len(r.Asymmetries) > 0 {
@@ -256,12 +253,16 @@ func WriteText(w io.Writer, r Report) error {
 			fmt.Fprintf(w, "  %s: %s\n", profile.Printable(sk.File), profile.Printable(sk.Err.Error()))
 		}
 	}
+	if t := r.Tool; t.Version != "" || len(t.Command) > 0 {
+		fmt.Fprintf(w, "\nmade by leakdiff %s: %s\n", t.Version, t.CommandLine())
+	}
 	return ew.err
 }
 
 func writeSeriesTable(w io.Writer, r *Report) error {
-	t := newTable(w, []tw.Align{tw.AlignLeft, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignLeft})
-	t.Header([]string{"series", "snapshots", "span", "total", "slope", "shape", "limit"})
+	header := []string{"series", "snapshots", "span", "total", "slope", "shape", "limit"}
+	align := []tw.Align{tw.AlignLeft, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignLeft}
+	var rows [][]string
 	for _, sf := range r.Analysis.Series {
 		if sf.Series.Kind == profile.KindMetrics {
 			continue // a sum over unrelated metrics: no total to show
@@ -278,9 +279,7 @@ func writeSeriesTable(w io.Writer, r *Report) error {
 		}
 		limit := fmtLimit(sf.HoursToLimit)
 		total := fmt.Sprintf("%s → %s", humanValue(s.Metric.Unit, int64(tr.Start), false), humanValue(s.Metric.Unit, int64(tr.End), false))
-		if err := t.Append([]string{fmt.Sprintf("%s · %s · %s", s.Source, s.Kind, s.Metric.Name), n, span, total, fmtSlope(s, tr.Pace.Slope), tr.Shape.String(), limit}); err != nil {
-			return err
-		}
+		rows = append(rows, []string{fmt.Sprintf("%s · %s · %s", s.Source, s.Kind, s.Metric.Name), n, span, total, fmtSlope(s, tr.Pace.Slope), tr.Shape.String(), limit})
 	}
 	// Runtime gauges are the whole process's symptoms: beside the totals.
 	for _, f := range r.symptoms() {
@@ -293,57 +292,110 @@ func writeSeriesTable(w io.Writer, r *Report) error {
 			span = spanText(s.Times[sf.Start], s.Times[len(s.Times)-1])
 		}
 		total := fmt.Sprintf("%s → %s", humanValue(unit, int64(tr.Start), false), humanValue(unit, int64(tr.End), false))
-		if err := t.Append([]string{fmt.Sprintf("%s · metrics · %s", s.Source, shortFunction(name)), fmt.Sprint(tr.N), span, total, fmtSlopeUnit(s, unit, tr.Pace.Slope), tr.Shape.String(), ""}); err != nil {
-			return err
+		rows = append(rows, []string{fmt.Sprintf("%s · metrics · %s", s.Source, shortFunction(name)), fmt.Sprint(tr.N), span, total, fmtSlopeUnit(s, unit, tr.Pace.Slope), tr.Shape.String(), ""})
+	}
+	if r.MemoryLimit == 0 { // no limit, no column
+		header, align = header[:6], align[:6]
+		for i := range rows {
+			rows[i] = rows[i][:6]
 		}
 	}
-	return t.Render()
+	// Narrower: shapes and counts go before the names are cut short; the
+	// summary line above keeps the whole span.
+	steps := []fitStep{elide(0, 48), drop(5), elide(0, 36), drop(1), drop(2), elide(0, 24)}
+	return fitTable(header, align, rows, r.Width, steps).render(w)
 }
 
 func writeFindingsTable(w io.Writer, r *Report, listed []*diff.Finding) error {
 	fmt.Fprintln(w)
-	t := newTable(w, []tw.Align{tw.AlignRight, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignLeft})
-	t.Header([]string{"#", "severity", "series", "site", "first → last", "trend", "slope", "R²", "p", "shape", "score", "rule"})
+	const siteCol = 3
+	header := []string{"#", "severity", "series", "site", "first → last", "trend", "slope", "R²", "p", "shape", "score", "rule"}
+	align := []tw.Align{tw.AlignRight, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignLeft}
+	var rows [][]string
+	var names, ruleIDs []string // each row's whole site name and rule
+	oneSource := r.Summary().Sources == 1
 	row := func(rank string, f *diff.Finding, member bool) []string {
 		s := r.Analysis.Series[f.Series].Series
 		site := s.Sites[f.Site]
+		s = withSiteUnit(&r.Analysis.Series[f.Series], site.Site).Series
 		tr := &f.Trend
 		name := shortFunction(site.Site.Function)
-		if r.Line && site.Site.File != "" {
+		if r.Line && site.Site.File != "" && s.Kind != profile.KindMetrics {
 			name += fmt.Sprintf(" %s:%d", site.Site.File, site.Site.Line)
 		}
 		if member {
 			name = "  ↳ " + name
 		}
+		series := fmt.Sprintf("%s · %s", s.Source, s.Kind)
+		if oneSource && r.Width > 0 {
+			series = s.Kind.String() // the summary line names the one source
+		}
 		sc := commonScale(s.Metric.Unit, int64(tr.Start), int64(tr.End))
 		out := []string{
-			rank, r.paint(f.Severity, f.Severity.String()), fmt.Sprintf("%s · %s", s.Source, s.Kind), name,
+			rank, r.paint(f.Severity, f.Severity.String()), series, name,
 			sc.format(int64(tr.Start), false) + " → " + sc.format(int64(tr.End), false),
 			sparkline(site.Values[r.Analysis.Series[f.Series].Start:], 16), fmtSlope(s, tr.Pace.Slope), fmtFloat(tr.OLS.R2, 2), fmtP(tr.P), tr.Shape.String(), fmt.Sprintf("%.2f", f.Score), "—",
 		}
+		names = append(names, site.Site.Function)
+		ruleIDs = append(ruleIDs, "")
 		if m := r.match(f); m != nil {
 			out[len(out)-1] = m.Rule.ID
+			ruleIDs[len(ruleIDs)-1] = m.Rule.ID
 		}
 		return out
 	}
+	var ranks []string
 	for i, f := range listed {
-		if err := t.Append(row(fmt.Sprint(i+1), f, false)); err != nil {
-			return err
-		}
+		rows = append(rows, row(fmt.Sprint(i+1), f, false))
+		ranks = append(ranks, fmt.Sprint(i+1))
 		for _, m := range r.members(f) {
-			if err := t.Append(row("", m, true)); err != nil {
-				return err
-			}
+			rows = append(rows, row("", m, true))
+			ranks = append(ranks, fmt.Sprintf("%d ↳", i+1))
 		}
 	}
-	return t.Render()
+	// Narrower: the statistics a detail block repeats go first, then long
+	// names are cut short and rules move below the table.
+	const ruleCol = 11
+	steps := []fitStep{drop(10), drop(7), drop(5), drop(8), drop(9), elide(siteCol, 40), drop(4), elide(siteCol, 28),
+		drop(ruleCol), elide(2, 12), elide(siteCol, 20), drop(2)}
+	ft := fitTable(header, align, rows, r.Width, steps)
+	if err := ft.render(w); err != nil {
+		return err
+	}
+	sc, ruleKept := -1, false // the site column's index among those kept
+	for i, h := range ft.header {
+		switch h {
+		case "site":
+			sc = i
+		case "rule":
+			ruleKept = true
+		}
+	}
+	first := true
+	for i, cut := range ft.cut {
+		siteCut := sc >= 0 && cut[sc]
+		if !siteCut && (ruleKept || ruleIDs[i] == "") {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w, "  in full (--wide shows every column):")
+			first = false
+		}
+		line := fmt.Sprintf("  %4s  %s", ranks[i], names[i])
+		if !ruleKept && ruleIDs[i] != "" {
+			line += "  rule " + ruleIDs[i]
+		}
+		fmt.Fprintln(w, line)
+	}
+	return nil
 }
 
 // writeDetail explains one finding in sentences, with its stack.
 func writeDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 	sf := &r.Analysis.Series[f.Series]
+	site := sf.Series.Sites[f.Site]
+	sf = withSiteUnit(sf, site.Site)
 	s := sf.Series
-	site := s.Sites[f.Site]
 	tr := &f.Trend
 	fmt.Fprintf(w, "%d. %s — %s · %s · %s — %s (confidence %s)\n", rank, site.Site.Function, s.Source, s.Kind, s.Metric.Name, f.Severity, f.Confidence)
 	fmt.Fprintf(w, "   grows %s, %s: %s → %s over %d snapshots (%s).\n", fmtSlope(s, tr.Pace.Slope), shapePhrase(sf, tr),
@@ -385,8 +437,13 @@ func writeDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 		for _, v := range m.Versions {
 			fmt.Fprintf(w, "   version: %s.\n", v.Note())
 		}
-	} else {
+	} else if len(site.Stack) > 0 {
 		fmt.Fprintln(w, "   no rule in the catalog matches: the statistics found it, the stack below says where to look.")
+	} else {
+		fmt.Fprintln(w, "   no rule in the catalog matches: the statistics found it.")
+	}
+	if len(site.Stack) == 0 {
+		return // a metric: no stack
 	}
 	fmt.Fprintln(w, "   stack (leaf first, → the site):")
 	for _, line := range stackLines(site.Stack, site.Site.Function, 11) {
@@ -579,4 +636,70 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	n, err := e.w.Write(p)
 	e.err = err
 	return n, err
+}
+
+// wrap breaks prose into lines of at most width columns (0: one line) at
+// spaces, continuing lines with two spaces of indent.
+func wrap(s string, width int) string {
+	if width <= 0 || cellWidth(s) <= width {
+		return s
+	}
+	var b strings.Builder
+	line := 0
+	for i, word := range strings.Fields(s) {
+		w := cellWidth(word)
+		switch {
+		case i == 0:
+		case line+1+w > width:
+			b.WriteString("\n  ")
+			line = 2
+		default:
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(word)
+		line += w
+	}
+	return b.String()
+}
+
+// wrapBlock wraps each line of text longer than width at spaces, its
+// continuation lines indented two more than the line itself.
+func wrapBlock(text string, width int) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(text, "\n") {
+		body := strings.TrimRight(line, "\n")
+		if cellWidth(body) <= width {
+			b.WriteString(line)
+			continue
+		}
+		indent := body[:len(body)-len(strings.TrimLeft(body, " "))]
+		rest := strings.TrimLeft(body, " ")
+		if strings.HasPrefix(rest, "- ") {
+			indent += "  "
+		}
+		var cur strings.Builder
+		cur.WriteString(body[:len(body)-len(rest)])
+		n := len(cur.String())
+		for i, word := range strings.Fields(strings.ReplaceAll(rest, " %", "\x00%")) { // "33 %" stays whole
+			word = strings.ReplaceAll(word, "\x00", " ")
+			w := cellWidth(word)
+			if i > 0 && n+1+w > width && n > len(indent)+2 {
+				b.WriteString(cur.String() + "\n")
+				cur.Reset()
+				cur.WriteString(indent + "  ")
+				n = len(indent) + 2
+			} else if i > 0 {
+				cur.WriteByte(' ')
+				n++
+			}
+			cur.WriteString(word)
+			n += w
+		}
+		b.WriteString(cur.String())
+		if strings.HasSuffix(line, "\n") {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
 }

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/leakdiff/leakdiff/diff"
+	"github.com/leakdiff/leakdiff/profile"
 )
 
 // scale is a unit prefix shared by a whole column, so readers compare
@@ -79,4 +82,28 @@ func (s scale) unitOf() string {
 // humanValue formats one value in its own scale.
 func humanValue(unit string, v int64, signed bool) string {
 	return commonScale(unit, v).format(v, signed)
+}
+
+// siteUnit is the unit of a site's values: its series' unit, or for a
+// metric site its own (bytes for a *_bytes gauge or balance).
+func siteUnit(s *profile.Series, site profile.Site) string {
+	if s.Kind == profile.KindMetrics {
+		return gaugeUnit(site.Function)
+	}
+	return s.Metric.Unit
+}
+
+// withSiteUnit returns sf, or for a metric site of another unit (a *_bytes
+// gauge) a copy whose series has the site's unit, so that every level and
+// slope phrased from it carries that unit.
+func withSiteUnit(sf *diff.SeriesFit, site profile.Site) *diff.SeriesFit {
+	u := siteUnit(sf.Series, site)
+	if u == sf.Series.Metric.Unit {
+		return sf
+	}
+	s := *sf.Series
+	s.Metric.Unit = u
+	c := *sf
+	c.Series = &s
+	return &c
 }

@@ -161,6 +161,7 @@ func gaugeUnit(name string) string {
 // memberLine describes a group member in one line.
 func memberLine(r *Report, m *diff.Finding) string {
 	sf := &r.Analysis.Series[m.Series]
+	sf = withSiteUnit(sf, sf.Series.Sites[m.Site].Site)
 	s := sf.Series
 	tr := &m.Trend
 	line := fmt.Sprintf("%s (%s · %s): %s → %s, %s, %s", s.Sites[m.Site].Site.Function, s.Kind, s.Metric.Name,

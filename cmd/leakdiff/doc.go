@@ -31,9 +31,9 @@
 // never evicted), next to controls that stay flat:
 //
 //	$ leakdiff analyze --top 3 testdata/snapshots/primary
-//	20 files read: 20 snapshots in 2 series, 0 counted once, 0 set aside, 0 skipped
+//	20 files read: 20 snapshots (heap, goroutine) from 1 source, 2026-11-22 00:54:59 → 00:55:08 (9s) UTC; 0 counted once, 0 set aside, 0 skipped
 //
-//	 series                            snapshots  span                                 total               slope        shape   limit
+//	 series                            snapshots  span                                 total               slope        shape
 //	 primary · heap · inuse_space             10  2026-11-22 00:54:59 → 00:55:08 (9s)  555 KiB → 2.95 MiB  +1.02 GiB/h  linear
 //	 primary · heap · inuse_objects           10  2026-11-22 00:54:59 → 00:55:08 (9s)          404 → 1667      +554k/h  linear
 //	 primary · goroutine · goroutines         10  2026-11-22 00:54:59 → 00:55:08 (9s)            26 → 114     +38.7k/h  linear
@@ -118,6 +118,8 @@
 //	     bufio.(*Reader).fill  bufio/bufio.go:113
 //	     bufio.(*Reader).Peek  bufio/bufio.go:152
 //	   → net/http.(*conn).serve  http/server.go:2103
+//
+//	made by leakdiff (devel): leakdiff analyze --top 3 testdata/snapshots/primary
 //
 // # Reading the output
 //

@@ -19,6 +19,15 @@ func TestParseSize(t *testing.T) {
 		{"GiB", 0, false},
 		{"5XB", 0, false},
 		{"0", 0, false},
+		// Kubernetes quantities, as in a pod's resources.limits.memory.
+		{"4Gi", 4 << 30, true},
+		{"512Mi", 512 << 20, true},
+		{"1G", 1e9, true},
+		{"500M", 500e6, true},
+		{"129e6", 129e6, true},
+		{"1.5Ti", 3 << 39, true},
+		{"4Gix", 0, false},
+		{"-4Gi", 0, false},
 	}
 	for _, tt := range tests {
 		got, err := ParseSize(tt.in)
