@@ -26,6 +26,15 @@
 // pipe.func2 goroutine parked in readBuffer.Read (io.Copy towards the
 // backend), their two 32 KiB copy buffers, and the backend keeps its
 // handler; rancher keeps the connection in its session map.
+//
+// With -close, rancher closes each tunnelled connection once its response
+// is read, as the fix did (Rancher v2.11.1, rancher/rancher#49592 and its
+// v2.11 backport #49727: "remotedialer connections should be closed after
+// their request is served"). Closing sends the tunnel's close message: the
+// agent's clientDial/pipe goroutines and the backend's handler end, rancher
+// drops the connection from its session map, and remotedialer's
+// session_server_total_remove_connections rises with
+// session_server_total_add_connections (fixture remotedialer-fixed).
 package main
 
 import (
@@ -64,6 +73,7 @@ var apiRequests = prometheus.NewCounter(prometheus.CounterOpts{
 
 func main() {
 	calls := 2
+	closeConns := false
 	// remotedialer's own counters (session_server_total_add_connections,
 	// …_remove_connections, …), registered as Rancher does with
 	// CATTLE_PROMETHEUS_METRICS=true; served only with -formats …,metrics.
@@ -80,6 +90,7 @@ func main() {
 		GC:          true,
 	}, func(fs *flag.FlagSet) {
 		fs.IntVar(&calls, "calls", calls, "API calls through the tunnel per tick")
+		fs.BoolVar(&closeConns, "close", false, "close each tunnelled connection after its call (the fix)")
 	}, func(o *snap.Options) (func(int), error) {
 		// remotedialer logs every connect at Info: keep the run quiet.
 		logrus.SetLevel(logrus.WarnLevel)
@@ -96,7 +107,7 @@ func main() {
 		return func(int) {
 			for range calls {
 				apiRequests.Inc()
-				if err := apiCall(dial, backend); err != nil {
+				if err := apiCall(dial, backend, closeConns); err != nil {
 					logrus.Errorf("api call: %v", err)
 				}
 			}
@@ -175,16 +186,20 @@ func startTunnel(backend string) (*remotedialer.Server, error) {
 }
 
 // apiCall is one API request proxied to the downstream cluster. The bug:
-// the tunnelled connection is never closed, so neither side of the tunnel
-// ever learns that the call is over.
-func apiCall(dial remotedialer.Dialer, backend string) error {
+// unless closeConn is set (the fix), the tunnelled connection is never
+// closed, so neither side of the tunnel ever learns that the call is over.
+func apiCall(dial remotedialer.Dialer, backend string, closeConn bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	conn, err := dial(ctx, "tcp", backend)
 	if err != nil {
 		return err
 	}
-	// Leak: no conn.Close() (nor defer conn.Close()).
+	if closeConn {
+		// The fix: close on every path once the call is over.
+		defer conn.Close()
+	}
+	// Leak without closeConn: no conn.Close() (nor defer conn.Close()).
 	// Only a read deadline: a write deadline makes remotedialer start a
 	// goroutine that closes the connection when it passes.
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
