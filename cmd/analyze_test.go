@@ -76,6 +76,14 @@ func TestAnalyzeGolden(t *testing.T) {
 		{"report_tombstones_json", []string{"analyze", "-f", "json", "../testdata/fixtures/tombstones"}, nil, ExitOK},
 		{"report_tombstones_markdown", []string{"analyze", "-f", "markdown", "../testdata/fixtures/tombstones"}, nil, ExitOK},
 		{"report_etcdwatch_json", []string{"analyze", "-f", "json", "--min-severity", "info", "--top", "4", "../testdata/fixtures/etcdwatch"}, nil, ExitOK},
+		// compare: a fix verified, a regression gated, in every format.
+		{"compare_fixed", []string{"compare", "--width", "100", "../testdata/fixtures/remotedialer-metrics", "../testdata/fixtures/remotedialer-fixed"}, nil, ExitOK},
+		{"compare_new_leak_fails", []string{"compare", "--fail-on", "new-leak", "../testdata/fixtures/remotedialer-fixed", "../testdata/fixtures/remotedialer-metrics"}, nil, ExitFindings},
+		{"compare_json", []string{"compare", "-f", "json", "../testdata/fixtures/chain", "../testdata/fixtures/chain-closed"}, nil, ExitOK},
+		{"compare_markdown", []string{"compare", "-f", "markdown", "../testdata/fixtures/k8swatch", "../testdata/fixtures/k8swatch-stopped"}, nil, ExitOK},
+		{"compare_html", []string{"compare", "-f", "html", "../testdata/fixtures/remotedialer-metrics", "../testdata/fixtures/remotedialer-fixed"}, nil, ExitOK},
+		{"compare_sources", []string{"compare", "--baseline-source", "primary", "--candidate-source", "replica", "--fail-on", "worse", "../testdata/fixtures/tombstones"}, nil, ExitFindings},
+		{"compare_one_path", []string{"compare", "../testdata/fixtures/chain"}, nil, ExitUsage},
 		{"source_regexp_by_format", []string{"analyze", "--top", "2", "--source-regexp", `\.(?P<source>debug[12]|pb)\.`, "../testdata/formats/goroutineleak"}, nil, ExitOK},
 	}
 	for _, tt := range tests {

@@ -133,6 +133,6 @@ call site across them and shows which sites grow.`,
 		Version:       version(),
 	}
 	root.SetVersionTemplate(fmt.Sprintf("leakdiff {{.Version}} (%s)\n", goVersion()))
-	root.AddCommand(newAnalyzeCmd(stdin, nil), newDiffCmd(stdin), newCollectCmd(), newRulesCmd(), newVersionCmd())
+	root.AddCommand(newAnalyzeCmd(stdin, nil), newCompareCmd(stdin), newDiffCmd(stdin), newCollectCmd(), newRulesCmd(), newVersionCmd())
 	return root
 }

@@ -42,13 +42,19 @@ func compileSchema(t *testing.T, path string) *jsonschema.Schema {
 // the schema documents what the tool writes.
 func TestGoldenReportsMatchSchema(t *testing.T) {
 	t.Parallel()
-	sch := compileSchema(t, "../report/leakdiff.report.v1.schema.json")
+	schemas := map[string]*jsonschema.Schema{
+		report.SchemaVersion:        compileSchema(t, "../report/leakdiff.report.v1.schema.json"),
+		report.CompareSchemaVersion: compileSchema(t, "../report/leakdiff.compare.v1.schema.json"),
+	}
+	seen := map[string]int{}
 	validate := func(name string, data []byte) {
 		t.Helper()
 		var head struct{ Schema string }
-		if json.Unmarshal(data, &head) != nil || head.Schema != report.SchemaVersion {
+		if json.Unmarshal(data, &head) != nil || schemas[head.Schema] == nil {
 			return
 		}
+		sch := schemas[head.Schema]
+		seen[head.Schema]++
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -59,18 +65,14 @@ func TestGoldenReportsMatchSchema(t *testing.T) {
 		}
 	}
 	goldens, _ := filepath.Glob("testdata/*.stdout")
-	n := 0
 	for _, g := range goldens {
 		data, err := os.ReadFile(g)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bytes.Contains(data, []byte(`"schema": "leakdiff.report/v1"`)) {
-			n++
-		}
 		validate(g, data)
 	}
-	if n < 3 {
-		t.Errorf("%d golden JSON reports: want at least 3", n)
+	if seen[report.SchemaVersion] < 3 || seen[report.CompareSchemaVersion] < 1 {
+		t.Errorf("golden JSON reports validated: %v; want at least 3 reports and 1 comparison", seen)
 	}
 }

@@ -46,6 +46,8 @@ func jsonSchema(t reflect.Type) map[string]any {
 		// Fields may be added within v1: readers must ignore those they
 		// do not know, and the schema allows them.
 		s = map[string]any{"type": "object", "properties": props, "required": req}
+	case t.Kind() == reflect.Map:
+		s = map[string]any{"type": "object", "additionalProperties": jsonSchema(t.Elem())}
 	case t.Kind() == reflect.Slice:
 		s = map[string]any{"type": "array", "items": jsonSchema(t.Elem())}
 	case t.Kind() == reflect.String:
@@ -79,4 +81,19 @@ func TestJSONSchemaFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden.Check(t, "leakdiff.report.v1.schema.json", append(data, '\n'))
+}
+
+// TestCompareSchemaFile: report/leakdiff.compare.v1.schema.json is
+// generated from JSONVerification, as the report's schema is.
+func TestCompareSchemaFile(t *testing.T) {
+	t.Parallel()
+	s := jsonSchema(reflect.TypeOf(JSONVerification{}))
+	s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+	s["$id"] = "https://github.com/leakdiff/leakdiff/report/leakdiff.compare.v1.schema.json"
+	s["title"] = "leakdiff compare, " + CompareSchemaVersion
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "leakdiff.compare.v1.schema.json", append(data, '\n'))
 }
