@@ -83,6 +83,7 @@ func TestAnalyzeGolden(t *testing.T) {
 		{"compare_markdown", []string{"compare", "-f", "markdown", "../testdata/fixtures/k8swatch", "../testdata/fixtures/k8swatch-stopped"}, nil, ExitOK},
 		{"compare_html", []string{"compare", "-f", "html", "../testdata/fixtures/remotedialer-metrics", "../testdata/fixtures/remotedialer-fixed"}, nil, ExitOK},
 		{"compare_sources", []string{"compare", "--baseline-source", "primary", "--candidate-source", "replica", "--fail-on", "worse", "../testdata/fixtures/tombstones"}, nil, ExitFindings},
+		{"compare_too_few", []string{"compare", "--width", "120", "../testdata/fixtures/remotedialer-metrics", "../testdata/fixtures/remotedialer-fixed/rancher/*T09[01]*"}, nil, ExitOK},
 		{"compare_one_path", []string{"compare", "../testdata/fixtures/chain"}, nil, ExitUsage},
 		{"source_regexp_by_format", []string{"analyze", "--top", "2", "--source-regexp", `\.(?P<source>debug[12]|pb)\.`, "../testdata/formats/goroutineleak"}, nil, ExitOK},
 	}

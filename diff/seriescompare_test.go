@@ -37,6 +37,9 @@ func TestCompareSeriesFixes(t *testing.T) {
 		{"chain", "chain-closed", "main.(*Session).forwardEvents"},
 		{"k8swatch", "k8swatch-stopped", ""},
 		{"sqlrows", "sqlrows-closed", ""},
+		{"hashring-consistent", "hashring-consistent-fixed", ""},
+		{"timermap", "timermap-stopped", ""},
+		{"saramaconsumer", "saramaconsumer-closed", ""},
 	} {
 		t.Run(tt.leaking, func(t *testing.T) {
 			t.Parallel()
