@@ -379,7 +379,7 @@ func BuildJSON(r *Report) *JSONReport {
 		j.Inputs.Start, j.Inputs.End = tp(sum.First), tp(sum.Last)
 	}
 	if r.Tool.Version != "" || len(r.Tool.Command) > 0 {
-		j.Generator = &JSONGenerator{Name: "leakdiff", Version: r.Tool.Version, Command: r.Tool.Command}
+		j.Generator = &JSONGenerator{Name: r.Tool.name(), Version: r.Tool.Version, Command: r.Tool.Command}
 	}
 	a := r.Analysis
 	for _, sf := range a.Series {

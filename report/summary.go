@@ -84,6 +84,9 @@ func (s Summary) Line() string {
 // Tool says which leakdiff made a report, and how, so that a report
 // attached to a ticket can be made again.
 type Tool struct {
+	// Name is the program ("" means leakdiff; the fleet pipeline is
+	// leakdiff-beam).
+	Name string
 	// Version is leakdiff's version (a module version or "(devel)", with
 	// the VCS revision when the build has one).
 	Version string
@@ -105,4 +108,12 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// name is t.Name, or leakdiff.
+func (t Tool) name() string {
+	if t.Name == "" {
+		return "leakdiff"
+	}
+	return t.Name
 }

@@ -157,7 +157,7 @@ func BuildVerificationJSON(v *Verification) *JSONVerification {
 		Candidate: JSONSide{Label: profile.Printable(v.CandLabel), Inputs: BuildJSON(v.Cand).Inputs},
 		Counts:    map[string]int{}, Unchanged: c.Unchanged, Verdicts: []JSONSiteVerdict{}}
 	if v.Tool.Version != "" || len(v.Tool.Command) > 0 {
-		j.Generator = &JSONGenerator{Name: "leakdiff", Version: v.Tool.Version, Command: v.Tool.Command}
+		j.Generator = &JSONGenerator{Name: v.Tool.name(), Version: v.Tool.Version, Command: v.Tool.Command}
 	}
 	for _, vd := range []diff.Verdict{diff.VerdictFixed, diff.VerdictBetter, diff.VerdictUndecided, diff.VerdictStillLeaking, diff.VerdictWorse, diff.VerdictNewLeak} {
 		j.Counts[verdictName(vd)] = c.Count(vd)
