@@ -109,35 +109,42 @@ The table fits the terminal's width: long names are cut short in the middle
 			return runAnalyze(c.Context(), opts, stdin, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
+	addInputFlags(c, opts)
 	f := c.Flags()
-	f.StringVar(&opts.Granularity, "granularity", "function", "tell sites apart by `mode`: function (name only) or line (function plus file:line)")
-	f.StringVar(&opts.Site, "site", "auto", "which frame is a stack's site (`mode`): auto (leaf-most frame outside the runtime, standard library and allocators) or leaf")
-	f.StringVar(&opts.SiteRegexp, "site-regexp", "", "take as site the leaf-most frame whose function matches this `regexp` (falls back to auto)")
-	f.StringArrayVar(&opts.SiteSkip, "site-skip", nil, "also never take frames whose function matches this `regexp` as a site (repeatable)")
 	f.StringVar(&opts.Source, "source", "", "put every input into one source of this `name`")
-	f.StringVar(&opts.SourceRegexp, "source-regexp", "", "take the source from the file's base name: the group named source, else the first group (`regexp`)")
-	f.StringVar(&opts.SourceLabel, "source-label", "", "take the source from this pprof/goroutine label `key`")
-	f.StringVar(&opts.MaxSize, "max-snapshot-size", "128MiB", "refuse snapshots larger than this `size` once decompressed (e.g. 512MiB, 2GB)")
 	f.IntVar(&opts.Top, "top", 20, "list at most `n` findings")
 	f.StringVar(&opts.MinSeverity, "min-severity", "medium", "list findings of this `severity` or worse: info, low, medium, high, critical")
 	f.StringVar(&opts.MemoryLimit, "memory-limit", "", "project when each source's in-use heap reaches this `size` (e.g. 4GiB, a GOMEMLIMIT value)")
-	f.StringVarP(&opts.Format, "format", "f", "table", "output `format`: table, json, markdown or html")
-	f.StringVarP(&opts.Output, "output", "o", "", "write the report to this `file` (written whole or not at all) instead of stdout")
 	f.StringVar(&opts.FailOn, "fail-on", "", "exit 1 when a finding is of this `severity` or worse (info, low, medium, high, critical): a CI gate")
-	f.StringArrayVar(&opts.Rules, "rules", nil, "also load rules from this YAML `file`; a rule with a built-in id replaces it (repeatable)")
-	f.BoolVar(&opts.NoBuiltin, "no-builtin-rules", false, "leave out the built-in rule catalog")
-	f.IntVarP(&opts.Jobs, "jobs", "j", 0, "decode `n` files at a time (default: one per core); the result does not depend on it")
 	f.StringVar(&opts.Per, "per", "", "also express each finding's growth per unit of this Prometheus `counter` of its source's metrics snapshots (e.g. http_requests_total: bytes or goroutines per request)")
 	f.BoolVar(&opts.Strict, "strict", false, "exit 2 without writing a report if any input is skipped")
-	f.BoolVar(&opts.Wide, "wide", false, "table: every column and whole names, whatever the terminal's width")
-	f.IntVar(&opts.Width, "width", 0, "table: fit lines into `columns` (default: the terminal's width; no limit when not a terminal)")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress and no warnings on stderr")
-	_ = c.RegisterFlagCompletionFunc("granularity", cobra.FixedCompletions([]string{"function", "line"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = c.RegisterFlagCompletionFunc("site", cobra.FixedCompletions([]string{"auto", "leaf"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"table", "json", "markdown", "html"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"info", "low", "medium", "high", "critical"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("min-severity", cobra.FixedCompletions([]string{"info", "low", "medium", "high", "critical"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
+}
+
+// addInputFlags registers the flags analyze and compare share: how inputs
+// are read, grouped and reduced, which rules apply, and the report's form.
+func addInputFlags(c *cobra.Command, o *AnalyzeOptions) {
+	f := c.Flags()
+	f.StringVar(&o.Granularity, "granularity", "function", "tell sites apart by `mode`: function (name only) or line (function plus file:line)")
+	f.StringVar(&o.Site, "site", "auto", "which frame is a stack's site (`mode`): auto (leaf-most frame outside the runtime, standard library and allocators) or leaf")
+	f.StringVar(&o.SiteRegexp, "site-regexp", "", "take as site the leaf-most frame whose function matches this `regexp` (falls back to auto)")
+	f.StringArrayVar(&o.SiteSkip, "site-skip", nil, "also never take frames whose function matches this `regexp` as a site (repeatable)")
+	f.StringVar(&o.SourceRegexp, "source-regexp", "", "take the source from the file's base name: the group named source, else the first group (`regexp`)")
+	f.StringVar(&o.SourceLabel, "source-label", "", "take the source from this pprof/goroutine label `key`")
+	f.StringVar(&o.MaxSize, "max-snapshot-size", "128MiB", "refuse snapshots larger than this `size` once decompressed (e.g. 512MiB, 2GB)")
+	f.StringVarP(&o.Format, "format", "f", "table", "output `format`: table, json, markdown or html")
+	f.StringVarP(&o.Output, "output", "o", "", "write the report to this `file` (written whole or not at all) instead of stdout")
+	f.StringArrayVar(&o.Rules, "rules", nil, "also load rules from this YAML `file`; a rule with a built-in id replaces it (repeatable)")
+	f.BoolVar(&o.NoBuiltin, "no-builtin-rules", false, "leave out the built-in rule catalog")
+	f.IntVarP(&o.Jobs, "jobs", "j", 0, "decode `n` files at a time (default: one per core); the result does not depend on it")
+	f.BoolVar(&o.Wide, "wide", false, "table: every column and whole names, whatever the terminal's width")
+	f.IntVar(&o.Width, "width", 0, "table: fit lines into `columns` (default: the terminal's width; no limit when not a terminal)")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress and no warnings on stderr")
+	_ = c.RegisterFlagCompletionFunc("granularity", cobra.FixedCompletions([]string{"function", "line"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("site", cobra.FixedCompletions([]string{"auto", "leaf"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"table", "json", "markdown", "html"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // loadOptions validates the flags and turns them into profile options.

@@ -84,22 +84,8 @@ leak in both; worse on a faster leak or a new one.`,
 			return runCompare(c.Context(), opts, stdin, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
+	addInputFlags(c, &opts.AnalyzeOptions)
 	f := c.Flags()
-	f.StringVar(&opts.Granularity, "granularity", "function", "tell sites apart by `mode`: function or line")
-	f.StringVar(&opts.Site, "site", "auto", "which frame is a stack's site (`mode`): auto or leaf")
-	f.StringVar(&opts.SiteRegexp, "site-regexp", "", "take as site the leaf-most frame whose function matches this `regexp`")
-	f.StringArrayVar(&opts.SiteSkip, "site-skip", nil, "never take frames whose function matches this `regexp` as a site (repeatable)")
-	f.StringVar(&opts.SourceRegexp, "source-regexp", "", "take the source from the file's base name (`regexp`, as analyze)")
-	f.StringVar(&opts.SourceLabel, "source-label", "", "take the source from this pprof/goroutine label `key`")
-	f.StringVar(&opts.MaxSize, "max-snapshot-size", "128MiB", "refuse snapshots larger than this `size` once decompressed")
-	f.StringArrayVar(&opts.Rules, "rules", nil, "also load rules from this YAML `file` (repeatable)")
-	f.BoolVar(&opts.NoBuiltin, "no-builtin-rules", false, "leave out the built-in rule catalog")
-	f.StringVarP(&opts.Format, "format", "f", "table", "output `format`: table, json, markdown or html")
-	f.StringVarP(&opts.Output, "output", "o", "", "write the report to this `file` (written whole or not at all)")
-	f.IntVarP(&opts.Jobs, "jobs", "j", 0, "decode `n` files at a time (default: one per core)")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress and no warnings on stderr")
-	f.BoolVar(&opts.Wide, "wide", false, "table: every column and whole names")
-	f.IntVar(&opts.Width, "width", 0, "table: fit lines into `columns` (default: the terminal's width)")
 	f.StringVar(&opts.BaseSource, "baseline-source", "", "compare this `source` of the inputs (the baseline) …")
 	f.StringVar(&opts.CandSource, "candidate-source", "", "… with this `source` (the candidate)")
 	f.BoolVar(&opts.MatchSources, "match-sources", false, "match sites of the same source name only")
@@ -107,7 +93,6 @@ leak in both; worse on a faster leak or a new one.`,
 	f.IntVar(&opts.MinSnapshots, "min-snapshots", 6, "the fewest fitted candidate snapshots that tell a leak gone or new (`n`)")
 	f.StringSliceVar(&opts.FailOnVerdicts, "fail-on", nil, "exit 1 on these `verdicts`: new-leak, still-leaking, worse (comma-separated)")
 	_ = c.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"new-leak", "still-leaking", "worse"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"table", "json", "markdown", "html"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
