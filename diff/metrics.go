@@ -45,32 +45,61 @@ func (a *Analysis) Links() []Link {
 
 // LinksContext is Links that stops, with ctx's error and no link written,
 // once ctx is done.
+//
+// It costs O(F + M·P·T) for F findings, M growing metrics findings, P
+// growing profile findings of their source and T snapshots: profile
+// candidates are indexed by source once, and the snapshots two series have
+// in common are matched once per pair of series, not per pair of findings
+// (100,000 metrics series a scrape must not cost 10¹⁰ comparisons).
 func (a *Analysis) LinksContext(ctx context.Context) ([]Link, error) {
-	var out []Link
-	for mi := range a.Findings {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// Profile findings that can be linked, by source, in finding order.
+	cands := map[string][]int{}
+	for pi := range a.Findings {
+		p := &a.Findings[pi]
+		ps := a.Series[p.Series].Series
+		if ps.Kind == profile.KindMetrics || ps.Secondary || p.Severity < SeverityMedium || p.GroupedInto != nil || p.Trend.Pace.Slope <= 0 {
+			continue
 		}
+		cands[ps.Source] = append(cands[ps.Source], pi)
+	}
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	type seriesPair struct{ m, p int }
+	pairs := map[seriesPair][][2]int{} // snapshot indexes in common
+	var x, y, dx, dy []float64
+	var out []Link
+	work := 0
+	for mi := range a.Findings {
 		m := &a.Findings[mi]
 		ms := a.Series[m.Series].Series
 		if ms.Kind != profile.KindMetrics || !m.Trend.Rising() || m.Severity < SeverityMedium && !m.Symptom || m.Trend.Pace.Slope <= 0 {
 			continue
 		}
-		for pi := range a.Findings {
-			if pi%1024 == 1023 && ctx.Err() != nil {
+		for _, pi := range cands[ms.Source] {
+			if work++; work%256 == 0 && ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			p := &a.Findings[pi]
-			ps := a.Series[p.Series].Series
-			if ps.Kind == profile.KindMetrics || ps.Source != ms.Source || ps.Secondary || p.Severity < SeverityMedium || p.GroupedInto != nil || p.Trend.Pace.Slope <= 0 {
+			key := seriesPair{m.Series, p.Series}
+			at, ok := pairs[key]
+			if !ok {
+				at = a.commonSnapshots(m.Series, p.Series)
+				pairs[key] = at
+			}
+			if len(at) < 5 {
 				continue
 			}
-			x, y := a.common(m, p)
-			if len(x) < 5 {
-				continue
+			mv, pv := ms.Sites[m.Site].Values, a.Series[p.Series].Series.Sites[p.Site].Values
+			x, y = x[:0], y[:0]
+			for _, ij := range at {
+				x, y = append(x, float64(mv[ij[0]])), append(y, float64(pv[ij[1]]))
 			}
 			l := Link{Metric: mi, Profile: pi, N: len(x)}
-			dx, dy := increments(x), increments(y)
+			dx, dy = appendIncrements(dx[:0], x), appendIncrements(dy[:0], y)
 			if stat.Variance(dx, nil) > 0 && stat.Variance(dy, nil) > 0 {
 				l.R = stat.Correlation(dx, dy, nil)
 			} else {
@@ -81,6 +110,9 @@ func (a *Analysis) LinksContext(ctx context.Context) ([]Link, error) {
 			}
 			out = append(out, l)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	slices.SortStableFunc(out, func(x, y Link) int {
 		if x.Profile != y.Profile {
@@ -107,11 +139,22 @@ func (a *Analysis) site(f *Finding) profile.Site {
 // common returns the values of two findings' sites at the snapshots of
 // their fitted segments taken within a second of each other.
 func (a *Analysis) common(m, p *Finding) (x, y []float64) {
-	ms, ps := a.Series[m.Series], a.Series[p.Series]
-	if !ms.Series.TimesKnown || !ps.Series.TimesKnown {
-		return nil, nil
+	mv, pv := a.Series[m.Series].Series.Sites[m.Site].Values, a.Series[p.Series].Series.Sites[p.Site].Values
+	for _, ij := range a.commonSnapshots(m.Series, p.Series) {
+		x, y = append(x, float64(mv[ij[0]])), append(y, float64(pv[ij[1]]))
 	}
-	mv, pv := ms.Series.Sites[m.Site].Values, ps.Series.Sites[p.Site].Values
+	return x, y
+}
+
+// commonSnapshots returns the pairs of snapshot indexes (in series ms, in
+// series ps) of their fitted segments taken within a second of each other,
+// oldest first.
+func (a *Analysis) commonSnapshots(msi, psi int) [][2]int {
+	ms, ps := a.Series[msi], a.Series[psi]
+	if !ms.Series.TimesKnown || !ps.Series.TimesKnown {
+		return nil
+	}
+	var out [][2]int
 	j := ps.Start
 	for i := ms.Start; i < len(ms.Series.Times); i++ {
 		t := ms.Series.Times[i]
@@ -119,10 +162,17 @@ func (a *Analysis) common(m, p *Finding) (x, y []float64) {
 			j++
 		}
 		if j < len(ps.Series.Times) && ps.Series.Times[j].Sub(t).Abs() <= time.Second {
-			x, y = append(x, float64(mv[i])), append(y, float64(pv[j]))
+			out = append(out, [2]int{i, j})
 		}
 	}
-	return x, y
+	return out
+}
+
+func appendIncrements(d, v []float64) []float64 {
+	for i := 1; i < len(v); i++ {
+		d = append(d, v[i]-v[i-1])
+	}
+	return d
 }
 
 func increments(v []float64) []float64 {
