@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/leakdiff/leakdiff/diff"
+	"github.com/leakdiff/leakdiff/internal/cache"
 	"github.com/leakdiff/leakdiff/internal/options"
 	"github.com/leakdiff/leakdiff/profile"
 	"github.com/leakdiff/leakdiff/report"
@@ -42,6 +43,8 @@ type AnalyzeOptions struct {
 	Strict       bool
 	Quiet        bool
 	Per          string
+	Cache        bool
+	NoCache      bool
 	Wide         bool
 	Width        int
 }
@@ -127,6 +130,8 @@ The table fits the terminal's width: long names are cut short in the middle
 // are read, grouped and reduced, which rules apply, and the report's form.
 func addInputFlags(c *cobra.Command, o *AnalyzeOptions) {
 	f := c.Flags()
+	f.BoolVar(&o.Cache, "cache", false, "keep each file's reduced snapshot in a cache (the user's cache folder; $LEAKDIFF_CACHE_DIR sets another and turns it on) and read it back next time")
+	f.BoolVar(&o.NoCache, "no-cache", false, "neither read nor write the cache, even with $LEAKDIFF_CACHE_DIR set")
 	f.StringVar(&o.Granularity, "granularity", "function", "tell sites apart by `mode`: function (name only) or line (function plus file:line)")
 	f.StringVar(&o.Site, "site", "auto", "which frame is a stack's site (`mode`): auto (leaf-most frame outside the runtime, standard library and allocators) or leaf")
 	f.StringVar(&o.SiteRegexp, "site-regexp", "", "take as site the leaf-most frame whose function matches this `regexp` (falls back to auto)")
@@ -196,6 +201,7 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 		return err
 	}
 	lo.Stdin = stdin
+	lo.Decode.Cache = cache.ForRun(opts.Cache, opts.NoCache, os.Getenv)
 	progress := !opts.Quiet && isTerminal(stderr)
 	if progress {
 		lo.Progress = func(done, total int) {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/leakdiff/leakdiff/diff"
+	"github.com/leakdiff/leakdiff/internal/cache"
 	"github.com/leakdiff/leakdiff/internal/options"
 	"github.com/leakdiff/leakdiff/profile"
 	"github.com/leakdiff/leakdiff/report"
@@ -127,6 +129,7 @@ func runCompare(ctx context.Context, opts *CompareOptions, stdin io.Reader, stdo
 		return err
 	}
 	lo.Stdin = stdin
+	lo.Decode.Cache = cache.ForRun(opts.Cache, opts.NoCache, os.Getenv)
 	warn := func(format string, args ...any) {
 		if !opts.Quiet {
 			fmt.Fprintf(stderr, "leakdiff: warning: %s\n", profile.Printable(fmt.Sprintf(format, args...)))

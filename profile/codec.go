@@ -241,6 +241,12 @@ func varints(b []byte) ([]uint64, error) {
 // version and any malformed or out-of-range field with an error (never a
 // panic).
 func (s *Snapshot) UnmarshalBinary(data []byte) error {
+	return s.unmarshal(data, nil)
+}
+
+// unmarshal is UnmarshalBinary taking each string of the table, once,
+// from in when it is set: every frame then refers to shared names.
+func (s *Snapshot) unmarshal(data []byte, in *Interner) error {
 	*s = Snapshot{Cumulative: -1}
 	data, err := codecDecoder.DecodeAll(data, nil)
 	if err != nil {
@@ -260,9 +266,13 @@ func (s *Snapshot) UnmarshalBinary(data []byte) error {
 		case num == 1 && typ == protowire.VarintType:
 			version, n = protowire.ConsumeVarint(rest)
 		case num == 2 && typ == protowire.BytesType:
-			var str string
-			str, n = protowire.ConsumeString(rest)
-			strs = append(strs, str)
+			var b []byte
+			b, n = protowire.ConsumeBytes(rest)
+			if in != nil {
+				strs = append(strs, in.nameBytes(b))
+			} else {
+				strs = append(strs, string(b))
+			}
 		default:
 			n = -1
 		}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	pprof "github.com/google/pprof/profile"
 )
 
@@ -25,7 +26,9 @@ type DecodeOptions struct {
 	// DefaultMaxBytes.
 	MaxBytes int64
 	// Seed keys the content digest; snapshots compared for identity must
-	// share it. The zero Seed means one seed for the whole process.
+	// share it. The zero Seed means an unseeded digest (xxhash64), the same
+	// in every process: snapshots read from the Cache compare with fresh
+	// ones.
 	Seed maphash.Seed
 	// Interner, when set, shares stacks and names among snapshots (Load
 	// sets one).
@@ -33,14 +36,15 @@ type DecodeOptions struct {
 	// Gate, when set, lets one large input at a time be held in memory
 	// among the decodes that share it (Load sets one).
 	Gate *Gate
+	// Cache, when set, keeps the snapshots ReadFile (and so Load) reduces,
+	// keyed by file content and the options above, and gives them back
+	// instead of decoding the same bytes again. Unused with a Seed.
+	Cache Cache
 }
 
 // bufPool recycles the buffers snapshots are inflated into: a day of
 // snapshots would otherwise allocate (and collect) gigabytes.
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// processSeed keys digests when the caller gave no seed; set once at start.
-var processSeed = maphash.MakeSeed()
 
 // DefaultMaxBytes is the default bound on one decompressed snapshot: above
 // the largest profiles of real services (a heap profile of tens of MB, a
@@ -87,11 +91,12 @@ func decode(data []byte, name string, opts *DecodeOptions, h *hold) (*Snapshot, 
 	} else if why := implausible(data[:min(len(data), sniffLen)], int64(len(data))); why != "" {
 		return nil, fmt.Errorf("%w: %s", ErrUnrecognized, why)
 	}
-	seed := opts.Seed
-	if seed == (maphash.Seed{}) {
-		seed = processSeed
+	var digest uint64
+	if opts.Seed == (maphash.Seed{}) {
+		digest = xxhash.Sum64(data)
+	} else {
+		digest = maphash.Bytes(opts.Seed, data)
 	}
-	digest := maphash.Bytes(seed, data)
 	sp := opts.Sites
 	sp.maxSites = siteCap(maxBytes)
 	var s *Snapshot

@@ -178,6 +178,19 @@ func (in *Interner) name(s string) string {
 	return in.nameLocked(s)
 }
 
+// nameBytes returns the shared copy of b's string, allocating only when
+// it is new.
+func (in *Interner) nameBytes(b []byte) string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if c, ok := in.names[string(b)]; ok {
+		return c
+	}
+	s := string(b)
+	in.names[s] = s
+	return s
+}
+
 func (in *Interner) nameLocked(s string) string {
 	if c, ok := in.names[s]; ok {
 		return c

@@ -253,9 +253,19 @@ func ReadFile(r io.Reader, size int64, file string, o *DecodeOptions, now time.T
 	if n > limit {
 		return nil, fmt.Errorf("read: %w: larger than the limit of %s (--max-snapshot-size)", ErrTooLarge, byteSize(limit))
 	}
+	key, cached := o.cacheKey(buf.Bytes(), file)
+	if cached {
+		if snap := o.fromCache(key); snap != nil {
+			finish(snap, file, now)
+			return snap, nil
+		}
+	}
 	snap, err := decode(buf.Bytes(), file, o, h)
 	if err != nil {
 		return nil, err
+	}
+	if cached {
+		o.toCache(key, snap)
 	}
 	finish(snap, file, now)
 	return snap, nil

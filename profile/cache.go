@@ -1,0 +1,112 @@
+package profile
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash/maphash"
+	"path/filepath"
+)
+
+// Cache keeps reduced snapshots between runs, so that a folder analysed
+// again is decoded only where it changed. Keys are what ReadFile derives
+// from a file's content and the options that change its reduction; values
+// are opaque bytes (MarshalBinary's encoding). An implementation must be
+// safe for concurrent use; it may lose or refuse anything: Get then
+// reports a miss, and Put's errors are ignored (the snapshot is decoded
+// next time).
+type Cache interface {
+	Get(key string) ([]byte, bool)
+	Put(key string, value []byte) error
+}
+
+// reductionVersion names the reduction's code: raise it when a change to
+// decoding, site choice or the digest changes what a file reduces to, so
+// that entries written before are not used (the cache's own namespace
+// also changes with every build).
+const reductionVersion = 1
+
+// cacheKey returns the key of a file's reduced snapshot: a SHA-256 of the
+// encoding's and the reduction's versions, every option that changes the
+// reduction (site policy, size limit), the file's base name (it tells a
+// goroutineleak dump and the collect index apart) and its bytes. ok is false
+// when the snapshot cannot be cached: a seeded digest differs from run to
+// run, and a machinery rule without an id cannot be told apart from
+// another.
+func (o *DecodeOptions) cacheKey(data []byte, file string) (key string, ok bool) {
+	if o.Cache == nil || o.Seed != (maphash.Seed{}) {
+		return "", false
+	}
+	h := sha256.New()
+	num := func(v int64) {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], uint64(v))
+		h.Write(b[:])
+	}
+	str := func(s string) { num(int64(len(s))); h.Write([]byte(s)) }
+	str("leakdiff reduced snapshot")
+	num(snapshotCodecVersion)
+	num(reductionVersion)
+	num(maxInput(o))
+	p := &o.Sites
+	num(int64(p.Granularity))
+	num(int64(p.Mode))
+	if p.Match != nil {
+		str(p.Match.String())
+	} else {
+		num(-1)
+	}
+	if p.Machinery == nil {
+		num(-1) // DefaultMachinery, fixed by the build
+	} else {
+		num(int64(len(p.Machinery)))
+		for _, r := range p.Machinery {
+			if r.ID == "" {
+				return "", false
+			}
+			str(r.ID)
+			str(r.Why) // user rules carry their regexp here
+		}
+	}
+	str(filepath.Base(file))
+	sum := sha256.Sum256(data)
+	h.Write(sum[:])
+	return hex.EncodeToString(h.Sum(nil)), true
+}
+
+// fromCache returns the cached snapshot under key, or nil on a miss or an
+// entry that does not decode (torn, corrupt, of another version): it is
+// then decoded again and the entry rewritten.
+func (o *DecodeOptions) fromCache(key string) *Snapshot {
+	data, ok := o.Cache.Get(key)
+	if !ok {
+		return nil
+	}
+	s := &Snapshot{}
+	if err := s.unmarshal(data, o.Interner); err != nil || s.File != key || s.Source != "" {
+		return nil // File holds the key: another file's entry is no hit
+	}
+	s.File = ""
+	if o.Interner != nil {
+		// Names are shared already; stacks are shared as a decoder's
+		// would be: thousands of snapshots hold the same ones.
+		for i := range s.Sites {
+			s.Sites[i].Stack = o.Interner.stack(s.Sites[i].Stack)
+		}
+		s.internedNames = true
+	}
+	return s
+}
+
+// toCache stores a snapshot as decoded, before its file name and time are
+// filled in (they come from the path, which may change); its File holds
+// the key instead.
+func (o *DecodeOptions) toCache(key string, s *Snapshot) {
+	s.File = key
+	data, err := s.MarshalBinary()
+	s.File = ""
+	if err != nil {
+		return
+	}
+	_ = o.Cache.Put(key, data) // a cache that cannot write only costs time
+}
