@@ -67,33 +67,27 @@ func jsonSchema(t reflect.Type) map[string]any {
 	return s
 }
 
-// TestJSONSchemaFile: report/leakdiff.report.v1.schema.json is generated
-// from JSONReport (go test ./report -update rewrites it), so the documented
-// schema is the type.
-func TestJSONSchemaFile(t *testing.T) {
+// TestSchemaFiles: report/leakdiff.report.v1.schema.json and
+// leakdiff.compare.v1.schema.json are generated from JSONReport and
+// JSONVerification (go test ./report -update rewrites them), so the
+// documented schemas are the types.
+func TestSchemaFiles(t *testing.T) {
 	t.Parallel()
-	s := jsonSchema(reflect.TypeOf(JSONReport{}))
-	s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-	s["$id"] = "https://github.com/leakdiff/leakdiff/report/leakdiff.report.v1.schema.json"
-	s["title"] = "leakdiff report, " + SchemaVersion
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct {
+		file, title string
+		typ         reflect.Type
+	}{
+		{"leakdiff.report.v1.schema.json", "leakdiff report, " + SchemaVersion, reflect.TypeOf(JSONReport{})},
+		{"leakdiff.compare.v1.schema.json", "leakdiff compare, " + CompareSchemaVersion, reflect.TypeOf(JSONVerification{})},
+	} {
+		s := jsonSchema(tt.typ)
+		s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+		s["$id"] = "https://github.com/leakdiff/leakdiff/report/" + tt.file
+		s["title"] = tt.title
+		data, err := json.MarshalIndent(s, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden.Check(t, tt.file, append(data, '\n'))
 	}
-	golden.Check(t, "leakdiff.report.v1.schema.json", append(data, '\n'))
-}
-
-// TestCompareSchemaFile: report/leakdiff.compare.v1.schema.json is
-// generated from JSONVerification, as the report's schema is.
-func TestCompareSchemaFile(t *testing.T) {
-	t.Parallel()
-	s := jsonSchema(reflect.TypeOf(JSONVerification{}))
-	s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-	s["$id"] = "https://github.com/leakdiff/leakdiff/report/leakdiff.compare.v1.schema.json"
-	s["title"] = "leakdiff compare, " + CompareSchemaVersion
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden.Check(t, "leakdiff.compare.v1.schema.json", append(data, '\n'))
 }
