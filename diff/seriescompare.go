@@ -313,9 +313,9 @@ func judge(sv SiteVerdict, csf *SeriesFit, cand *Analysis, o CompareOptions) Sit
 		}
 		if sv.CandUpper < sv.Allowed {
 			sv.Verdict = VerdictFixed
-			sv.Why = fmt.Sprintf("the candidate's slope is below %.3g/h (a tenth of the baseline's pace) with 95 %% confidence", sv.Allowed)
+			sv.Why = fmt.Sprintf("the candidate's slope is below %s (a tenth of the baseline's pace) with 95 %% confidence", perHour(sv.Allowed, sv.Unit))
 			if o.Tolerance != 0.1 {
-				sv.Why = fmt.Sprintf("the candidate's slope is below %.3g/h (%.3g of the baseline's pace) with 95 %% confidence", sv.Allowed, o.Tolerance)
+				sv.Why = fmt.Sprintf("the candidate's slope is below %s (%.3g of the baseline's pace) with 95 %% confidence", perHour(sv.Allowed, sv.Unit), o.Tolerance)
 			}
 			switch {
 			case sv.Cand < 0 && sv.CandPresent:
@@ -329,9 +329,24 @@ func judge(sv SiteVerdict, csf *SeriesFit, cand *Analysis, o CompareOptions) Sit
 			break
 		}
 		sv.Verdict = VerdictBetter
-		sv.Why = fmt.Sprintf("no finding in the candidate, but its slope's upper bound %.3g/h is not below %.3g/h: a slower leak is not ruled out", sv.CandUpper, sv.Allowed)
+		sv.Why = fmt.Sprintf("no finding in the candidate, but its slope's upper bound %s is not below %s: a slower leak is not ruled out", perHour(sv.CandUpper, sv.Unit), perHour(sv.Allowed, sv.Unit))
 	}
 	return sv
+}
+
+// perHour formats a rate for a verdict's words: 3 significant digits, in
+// KiB or MiB for bytes.
+func perHour(v float64, unit string) string {
+	if unit == "bytes" {
+		switch a := math.Abs(v); {
+		case a >= 1<<20:
+			return fmt.Sprintf("%.3g MiB/h", v/(1<<20))
+		case a >= 1<<10:
+			return fmt.Sprintf("%.3g KiB/h", v/(1<<10))
+		}
+		return fmt.Sprintf("%.3g B/h", v)
+	}
+	return fmt.Sprintf("%.3g/h", v)
 }
 
 var digits = regexp.MustCompile(`[0-9]+`)

@@ -309,7 +309,7 @@ var verifyHTML = template.Must(template.New("compare").Funcs(template.FuncMap{"b
 <title>leakdiff compare</title>
 {{.Style}}
 <style>
-  .v-fixed, .v-better { background: #2f9e44; color: #fff; } .v-too-few-snapshots { background: var(--head); color: var(--muted); }
+  .v-fixed { background: #2f9e44; color: #fff; } .v-better { background: #f4a259; color: #2b1700; } .v-too-few-snapshots { background: var(--head); color: var(--muted); }
   .v-still-leaking, .v-worse, .v-new-leak { background: #d7263d; color: #fff; }
   .pair { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(380px, 100%), 1fr)); gap: 8px 20px; }
 </style>
