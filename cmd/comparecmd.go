@@ -130,6 +130,8 @@ func runCompare(ctx context.Context, opts *CompareOptions, stdin io.Reader, stdo
 	}
 	lo.Stdin = stdin
 	lo.Decode.Cache = cache.ForRun(opts.Cache, opts.NoCache, os.Getenv)
+	lo.Fold = true // only Align reads the values: fold them as they come
+	tuneGC()
 	warn := func(format string, args ...any) {
 		if !opts.Quiet {
 			fmt.Fprintf(stderr, "leakdiff: warning: %s\n", profile.Printable(fmt.Sprintf(format, args...)))

@@ -34,6 +34,12 @@ type LoadOptions struct {
 	// Progress, when set, is called after each file with the number done
 	// and the total, from the calling goroutine.
 	Progress func(done, total int)
+	// Fold folds each snapshot's per-site values into its series' columns
+	// as soon as it is decoded (see Snapshot.Folded): memory then grows
+	// with the sites of each series, not with every snapshot's sites.
+	// Only Align reads folded snapshots' values; leave it off to read
+	// Sites (leakdiff diff does).
+	Fold bool
 }
 
 // Skipped is an input that gave no snapshot, with the reason.
@@ -87,6 +93,7 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	folded := &fold{}
 	jobs := make(chan int)
 	done := make(chan int, len(files)) // workers never wait on a reader that left
 	var wg sync.WaitGroup
@@ -105,6 +112,9 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 					}
 				} else {
 					snap, err = loadFile(files[i], &opts.Decode, now)
+				}
+				if snap != nil && opts.Fold {
+					folded.add(snap, &opts)
 				}
 				results[i] = result{snap, err}
 				done <- i

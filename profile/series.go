@@ -289,6 +289,9 @@ func buildSeries(g []Snapshot, m int, timesKnown bool, segs []Segment) Series {
 		} else if snap.Metrics[m] != s.Metric {
 			s.Notes = append(s.Notes, fmt.Sprintf("%s measures %s, not %s", snap.File, snap.Metrics[m].Name, s.Metric.Name))
 		}
+		if snap.fold != nil {
+			continue // folded: the sites are filled from the columns below
+		}
 		for _, sv := range snap.Sites {
 			j, ok := idx[sv.Site]
 			if !ok {
@@ -310,6 +313,9 @@ func buildSeries(g []Snapshot, m int, timesKnown bool, segs []Segment) Series {
 	}
 	for j := range s.Sites {
 		s.Sites[j].Stack = bests[j].stack
+	}
+	if g[0].fold != nil {
+		foldedSites(&s, g, m)
 	}
 	if !timesKnown && len(g) > 1 {
 		s.Notes = append(s.Notes, "some snapshots have no time in the profile or the file name: all are in file-name order, and time spans and rates are unknown")

@@ -50,7 +50,18 @@ type Snapshot struct {
 	Notes []string
 
 	internedNames bool // the decoder took its strings from the Interner
+
+	// fold, when set, holds this snapshot's per-site values (Sites is
+	// then nil): the columns of its group, at slot foldSlot.
+	fold     *fold
+	foldKey  foldKey
+	foldSlot int
 }
+
+// Folded reports whether s's per-site values were folded into its
+// series' columns as it was read (LoadOptions.Fold): Sites is then nil and
+// only Align reads the values.
+func (s *Snapshot) Folded() bool { return s.fold != nil }
 
 // SiteValue is a site's values in one snapshot.
 type SiteValue struct {
