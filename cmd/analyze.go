@@ -19,6 +19,7 @@ import (
 	"github.com/leakdiff/leakdiff/internal/options"
 	"github.com/leakdiff/leakdiff/profile"
 	"github.com/leakdiff/leakdiff/report"
+	"github.com/leakdiff/leakdiff/rules"
 )
 
 // AnalyzeOptions holds the analyze command's flags.
@@ -197,14 +198,10 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	if err != nil {
 		return err
 	}
-	cat, err := loadCatalog(opts.Rules, opts.NoBuiltin)
+	cat, err := opts.prepare(&lo, stdin)
 	if err != nil {
 		return err
 	}
-	lo.Stdin = stdin
-	lo.Decode.Cache = cache.ForRun(opts.Cache, opts.NoCache, os.Getenv)
-	lo.Fold = true // only Align reads the values: fold them as they come
-	tuneGC()
 	progress := !opts.Quiet && isTerminal(stderr)
 	if progress {
 		lo.Progress = func(done, total int) {
@@ -415,6 +412,21 @@ func terminalWidth(w io.Writer) int {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// prepare loads the rule catalog and readies lo for a run that analyses:
+// standard input, the cache, snapshots folded as they are read (only Align
+// reads their values), the collector tuned.
+func (o *AnalyzeOptions) prepare(lo *profile.LoadOptions, stdin io.Reader) (*rules.Catalog, error) {
+	cat, err := loadCatalog(o.Rules, o.NoBuiltin)
+	if err != nil {
+		return nil, err
+	}
+	lo.Stdin = stdin
+	lo.Decode.Cache = cache.ForRun(o.Cache, o.NoCache, os.Getenv)
+	lo.Fold = true
+	tuneGC()
+	return cat, nil
 }
 
 // tuneGC collects garbage when the heap has grown by 75 % instead of Go's

@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/leakdiff/leakdiff/diff"
-	"github.com/leakdiff/leakdiff/internal/cache"
 	"github.com/leakdiff/leakdiff/internal/options"
 	"github.com/leakdiff/leakdiff/profile"
 	"github.com/leakdiff/leakdiff/report"
@@ -124,14 +122,10 @@ func runCompare(ctx context.Context, opts *CompareOptions, stdin io.Reader, stdo
 	if opts.MinSnapshots < 3 {
 		return usageErrorf("--min-snapshots must be at least 3 (got %d)", opts.MinSnapshots)
 	}
-	cat, err := loadCatalog(opts.Rules, opts.NoBuiltin)
+	cat, err := (&opts.AnalyzeOptions).prepare(&lo, stdin)
 	if err != nil {
 		return err
 	}
-	lo.Stdin = stdin
-	lo.Decode.Cache = cache.ForRun(opts.Cache, opts.NoCache, os.Getenv)
-	lo.Fold = true // only Align reads the values: fold them as they come
-	tuneGC()
 	warn := func(format string, args ...any) {
 		if !opts.Quiet {
 			fmt.Fprintf(stderr, "leakdiff: warning: %s\n", profile.Printable(fmt.Sprintf(format, args...)))
