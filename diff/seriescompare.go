@@ -237,7 +237,7 @@ func CompareSeries(base, cand *Analysis, o CompareOptions) *SeriesComparison {
 			cf := &cand.Findings[ci]
 			cs := cand.Series[cf.Series].Series
 			sv.Cand, sv.CandSource, sv.CandLeak, sv.CandPace = ci, cs.Source, cand.leaks(cf), cf.Trend.Pace.Slope
-			sv.CandUpper = upperBound(&cf.Trend)
+			sv.CandUpper = cf.Trend.SlopeUpper()
 		}
 		if !sv.BaseLeak && !sv.CandLeak {
 			c.Unchanged++
@@ -263,7 +263,7 @@ func CompareSeries(base, cand *Analysis, o CompareOptions) *SeriesComparison {
 		sv := SiteVerdict{Kind: cs.Kind, Metric: cs.Metric.Name, Unit: cs.Metric.Unit, Site: k.site,
 			Balance:    cs.Kind == profile.KindMetrics && k.site.File == profile.MetricBalance,
 			CandSource: cs.Source, Base: -1, Cand: ci, CandLeak: true, CandPresent: true, CandPace: cf.Trend.Pace.Slope,
-			CandUpper: upperBound(&cf.Trend), Ratio: math.NaN()}
+			CandUpper: cf.Trend.SlopeUpper(), Ratio: math.NaN()}
 		c.Verdicts = append(c.Verdicts, judge(sv, &cand.Series[cf.Series], cand, o))
 	}
 	slices.SortStableFunc(c.Verdicts, func(a, b SiteVerdict) int {
@@ -357,10 +357,11 @@ func looseKey(k compareKey) compareKey {
 	return k
 }
 
-// upperBound is the one-sided 95 % upper confidence bound of a trend's
+// SlopeUpper is the one-sided 95 % upper confidence bound of the trend's
 // slope per hour: the mirror of Pace.Low around the GLS slope; 0 for a
-// constant series (no slope, no noise).
-func upperBound(t *Trend) float64 {
+// constant series (no slope, no noise), the Theil–Sen pace (at least 0)
+// when the bound is undefined.
+func (t *Trend) SlopeUpper() float64 {
 	p := t.Pace
 	if math.IsNaN(p.Low) || math.IsNaN(p.GLSSlope) {
 		return math.Max(p.Slope, 0)

@@ -160,11 +160,8 @@ func chart(s *profile.Series, start int, values []int64, tr *diff.Trend, width, 
 // chartCaption says what a chart shows, in which unit, over which span.
 func chartCaption(what string, s *profile.Series, start int, base string) string {
 	unit := s.Metric.Unit
-	if unit == "count" {
-		unit = "count"
-		if s.Kind != profile.KindMetrics {
-			unit = s.Metric.Name
-		}
+	if unit == "count" && s.Kind != profile.KindMetrics {
+		unit = s.Metric.Name // goroutines, inuse_objects
 	}
 	c := fmt.Sprintf("%s, %s at each snapshot", what, unit)
 	if s.TimesKnown && len(s.Times) > start {

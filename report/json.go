@@ -348,6 +348,33 @@ func tp(t time.Time) *time.Time {
 	return &u
 }
 
+// jsonInputs says what r read. Paths and errors from inputs are made
+// printable here, for every format built on it and for jq -r.
+func jsonInputs(r *Report) Inputs {
+	in := Inputs{Files: r.Files, Skipped: []FileNote{}, CountedOnce: []FileNote{}, SameMoment: []FileNote{}, SetAside: []SetAside{}, Warnings: []string{}}
+	for _, w := range r.Warnings {
+		in.Warnings = append(in.Warnings, profile.Printable(w))
+	}
+	for _, s := range r.Skipped {
+		in.Skipped = append(in.Skipped, fileNote(s))
+	}
+	for _, s := range r.Set.Duplicates {
+		in.CountedOnce = append(in.CountedOnce, fileNote(s))
+	}
+	for _, s := range r.Set.SameMoment {
+		in.SameMoment = append(in.SameMoment, fileNote(s))
+	}
+	for _, s := range r.Set.SetAside {
+		in.SetAside = append(in.SetAside, SetAside{profile.Printable(s.File), s.Type})
+	}
+	sum := r.Summary()
+	in.Snapshots, in.Series, in.Sources = sum.Snapshots, sum.Series, sum.Sources
+	if !sum.First.IsZero() {
+		in.Start, in.End = tp(sum.First), tp(sum.Last)
+	}
+	return in
+}
+
 // BuildJSON turns a report into its JSON form.
 func BuildJSON(r *Report) *JSONReport {
 	j := &JSONReport{Schema: SchemaVersion, Generated: r.Generated.UTC(), MinSeverity: r.MinSeverity.String(),
@@ -355,32 +382,7 @@ func BuildJSON(r *Report) *JSONReport {
 	if r.MemoryLimit > 0 {
 		j.MemoryLimit = &r.MemoryLimit
 	}
-	j.Inputs = Inputs{Files: r.Files, Skipped: []FileNote{}, CountedOnce: []FileNote{}, SameMoment: []FileNote{}, SetAside: []SetAside{}, Warnings: []string{}}
-	// Paths and errors from inputs are made printable here, for every
-	// format built on this one and for jq -r.
-	for _, w := range r.Warnings {
-		j.Inputs.Warnings = append(j.Inputs.Warnings, profile.Printable(w))
-	}
-	for _, s := range r.Skipped {
-		j.Inputs.Skipped = append(j.Inputs.Skipped, fileNote(s))
-	}
-	for _, s := range r.Set.Duplicates {
-		j.Inputs.CountedOnce = append(j.Inputs.CountedOnce, fileNote(s))
-	}
-	for _, s := range r.Set.SameMoment {
-		j.Inputs.SameMoment = append(j.Inputs.SameMoment, fileNote(s))
-	}
-	for _, s := range r.Set.SetAside {
-		j.Inputs.SetAside = append(j.Inputs.SetAside, SetAside{profile.Printable(s.File), s.Type})
-	}
-	sum := r.Summary()
-	j.Inputs.Snapshots, j.Inputs.Series, j.Inputs.Sources = sum.Snapshots, sum.Series, sum.Sources
-	if !sum.First.IsZero() {
-		j.Inputs.Start, j.Inputs.End = tp(sum.First), tp(sum.Last)
-	}
-	if r.Tool.Version != "" || len(r.Tool.Command) > 0 {
-		j.Generator = &JSONGenerator{Name: r.Tool.name(), Version: r.Tool.Version, Command: r.Tool.Command}
-	}
+	j.Inputs, j.Generator = jsonInputs(r), r.Tool.generator()
 	a := r.Analysis
 	for _, sf := range a.Series {
 		s := sf.Series

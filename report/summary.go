@@ -117,3 +117,11 @@ func (t Tool) name() string {
 	}
 	return t.Name
 }
+
+// generator is t as JSON; nil when nothing is known of it.
+func (t Tool) generator() *JSONGenerator {
+	if t.Version == "" && len(t.Command) == 0 {
+		return nil
+	}
+	return &JSONGenerator{Name: t.name(), Version: t.Version, Command: t.Command}
+}

@@ -208,13 +208,9 @@ func WriteText(w io.Writer, r Report) error {
 	}
 	for i, f := range listed[:min(details, len(listed))] {
 		fmt.Fprintln(w)
-		if r.Width > 0 {
-			var b strings.Builder
-			writeDetail(&b, &r, i+1, f)
-			io.WriteString(w, wrapBlock(b.String(), r.Width))
-		} else {
-			writeDetail(w, &r, i+1, f)
-		}
+		var b strings.Builder
+		writeDetail(&b, &r, i+1, f)
+		io.WriteString(w, wrap(b.String(), r.Width))
 	}
 
 	if len(r.Asymmetries) > 0 {
@@ -638,29 +634,13 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// wrap breaks prose into lines of at most width columns (0: one line) at
-// spaces, continuing lines with two spaces of indent.
+// wrap breaks prose into lines of at most width columns (0: one line),
+// as wrapBlock does.
 func wrap(s string, width int) string {
-	if width <= 0 || cellWidth(s) <= width {
+	if width <= 0 {
 		return s
 	}
-	var b strings.Builder
-	line := 0
-	for i, word := range strings.Fields(s) {
-		w := cellWidth(word)
-		switch {
-		case i == 0:
-		case line+1+w > width:
-			b.WriteString("\n  ")
-			line = 2
-		default:
-			b.WriteByte(' ')
-			line++
-		}
-		b.WriteString(word)
-		line += w
-	}
-	return b.String()
+	return wrapBlock(s, width)
 }
 
 // wrapBlock wraps each line of text longer than width at spaces, its

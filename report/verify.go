@@ -115,7 +115,7 @@ type JSONSideTrend struct {
 	Series            []Point  `json:"series"`
 }
 
-func sideTrend(r *Report, i int, upper float64, leak bool) *JSONSideTrend {
+func sideTrend(r *Report, i int, leak bool) *JSONSideTrend {
 	if i < 0 {
 		return nil
 	}
@@ -124,7 +124,7 @@ func sideTrend(r *Report, i int, upper float64, leak bool) *JSONSideTrend {
 	s := sf.Series
 	t := &f.Trend
 	st := &JSONSideTrend{Source: s.Source, Leak: leak, Severity: f.Severity.String(), First: t.Start, Last: t.End, Growth: t.Growth,
-		SlopePerHour: num(t.Pace.Slope), SlopeLowerPerHour: num(t.Pace.Low), SlopeUpperPerHour: num(upper), PValue: num(t.P),
+		SlopePerHour: num(t.Pace.Slope), SlopeLowerPerHour: num(t.Pace.Low), SlopeUpperPerHour: num(t.SlopeUpper()), PValue: num(t.P),
 		Trend: t.Shape.String(), Snapshots: t.N, Series: []Point{}}
 	if m := r.match(f); m != nil {
 		id := m.Rule.ID
@@ -140,25 +140,13 @@ func sideTrend(r *Report, i int, upper float64, leak bool) *JSONSideTrend {
 	return st
 }
 
-// upper is the base side's own upper bound, for the JSON.
-func upperOf(r *Report, i int) float64 {
-	if i < 0 {
-		return math.NaN()
-	}
-	t := &r.Analysis.Findings[i].Trend
-	return t.Pace.GLSSlope + (t.Pace.GLSSlope - t.Pace.Low)
-}
-
 // BuildVerificationJSON turns a verification into its JSON form.
 func BuildVerificationJSON(v *Verification) *JSONVerification {
 	c := v.Comparison
 	j := &JSONVerification{Schema: CompareSchemaVersion, Generated: v.Generated.UTC(), Tolerance: c.Tolerance, MinSnapshots: v.MinSnapshots,
-		Baseline:  JSONSide{Label: profile.Printable(v.BaseLabel), Inputs: BuildJSON(v.Base).Inputs},
-		Candidate: JSONSide{Label: profile.Printable(v.CandLabel), Inputs: BuildJSON(v.Cand).Inputs},
-		Counts:    map[string]int{}, Unchanged: c.Unchanged, Verdicts: []JSONSiteVerdict{}}
-	if v.Tool.Version != "" || len(v.Tool.Command) > 0 {
-		j.Generator = &JSONGenerator{Name: v.Tool.name(), Version: v.Tool.Version, Command: v.Tool.Command}
-	}
+		Baseline:  JSONSide{Label: profile.Printable(v.BaseLabel), Inputs: jsonInputs(v.Base)},
+		Candidate: JSONSide{Label: profile.Printable(v.CandLabel), Inputs: jsonInputs(v.Cand)},
+		Counts:    map[string]int{}, Unchanged: c.Unchanged, Verdicts: []JSONSiteVerdict{}, Generator: v.Tool.generator()}
 	for _, vd := range []diff.Verdict{diff.VerdictFixed, diff.VerdictBetter, diff.VerdictUndecided, diff.VerdictStillLeaking, diff.VerdictWorse, diff.VerdictNewLeak} {
 		j.Counts[verdictName(vd)] = c.Count(vd)
 	}
@@ -166,7 +154,7 @@ func BuildVerificationJSON(v *Verification) *JSONVerification {
 		jv := JSONSiteVerdict{Verdict: verdictName(sv.Verdict), Kind: sv.Kind.String(), Metric: sv.Metric, Unit: sv.Unit,
 			Site: jsonSite(sv.Kind, sv.Site, nil), Balance: sv.Balance, Why: sv.Why, RateRatio: num(sv.Ratio),
 			AllowedPerHour: sv.Allowed, CandidatePresent: sv.CandPresent,
-			Baseline: sideTrend(v.Base, sv.Base, upperOf(v.Base, sv.Base), sv.BaseLeak), Candidate: sideTrend(v.Cand, sv.Cand, sv.CandUpper, sv.CandLeak)}
+			Baseline: sideTrend(v.Base, sv.Base, sv.BaseLeak), Candidate: sideTrend(v.Cand, sv.Cand, sv.CandLeak)}
 		if sv.Kind == profile.KindMetrics {
 			jv.Unit = gaugeUnit(sv.Site.Function)
 		}
@@ -233,10 +221,7 @@ func WriteVerificationText(w io.Writer, v *Verification) error {
 		for i := range c.Verdicts {
 			sv := &c.Verdicts[i]
 			line := fmt.Sprintf("%2d. %s — %s: %s", i+1, profile.Printable(sv.Site.Function), sv.Verdict, profile.Printable(sv.Why))
-			if v.Width > 0 {
-				line = wrapBlock(line, v.Width)
-			}
-			fmt.Fprintln(w, line)
+			fmt.Fprintln(w, wrap(line, v.Width))
 		}
 		fmt.Fprintf(w, "\n%d site(s) leak in neither (unchanged, not listed).\n", c.Unchanged)
 	}
