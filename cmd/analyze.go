@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/leakdiff/leakdiff/diff"
+	"github.com/leakdiff/leakdiff/internal/buildinfo"
 	"github.com/leakdiff/leakdiff/internal/cache"
 	"github.com/leakdiff/leakdiff/internal/options"
 	"github.com/leakdiff/leakdiff/profile"
@@ -248,7 +249,7 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	rep, perNotes, err := report.NewContext(ctx, loaded.Snapshots, loaded.Files, loaded.Skipped, loaded.Warnings, report.Config{
 		Catalog: cat, MemoryLimit: limit, MinSeverity: minSev, Top: opts.Top,
 		Line: opts.Granularity == "line", Per: opts.Per, Generated: options.Generated(),
-		Tool: report.Tool{Version: version(), Command: commandLine(ctx)},
+		Tool: report.Tool{Version: buildinfo.Version(), Command: commandLine(ctx)},
 	})
 	if err != nil {
 		return err // interrupted during the analysis: write nothing

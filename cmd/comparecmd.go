@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leakdiff/leakdiff/diff"
+	"github.com/leakdiff/leakdiff/internal/buildinfo"
 	"github.com/leakdiff/leakdiff/internal/options"
 	"github.com/leakdiff/leakdiff/profile"
 	"github.com/leakdiff/leakdiff/report"
@@ -142,7 +143,7 @@ func runCompare(ctx context.Context, opts *CompareOptions, stdin io.Reader, stdo
 		return l, nil
 	}
 	cfg := report.Config{Catalog: cat, MinSeverity: diff.SeverityMedium, Top: 20, Line: opts.Granularity == "line",
-		Generated: options.Generated(), Tool: report.Tool{Version: version(), Command: commandLine(ctx)}}
+		Generated: options.Generated(), Tool: report.Tool{Version: buildinfo.Version(), Command: commandLine(ctx)}}
 	side := func(label string, snaps []profile.Snapshot, l *profile.Loaded) (*report.Report, error) {
 		if len(snaps) == 0 {
 			return nil, usageErrorf("no usable snapshot in %s (%d file(s) considered)", profile.Printable(label), l.Files)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/leakdiff/leakdiff/internal/buildinfo"
 	"github.com/leakdiff/leakdiff/profile"
 )
 
@@ -130,9 +131,9 @@ func NewRootCmd(stdin io.Reader) *cobra.Command {
 call site across them and shows which sites grow.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       version(),
+		Version:       buildinfo.Version(),
 	}
-	root.SetVersionTemplate(fmt.Sprintf("leakdiff {{.Version}} (%s)\n", goVersion()))
+	root.SetVersionTemplate(fmt.Sprintf("leakdiff {{.Version}} (%s)\n", buildinfo.GoVersion()))
 	root.AddCommand(newAnalyzeCmd(stdin, nil), newCompareCmd(stdin), newDiffCmd(stdin), newCollectCmd(), newRulesCmd(), newVersionCmd())
 	return root
 }

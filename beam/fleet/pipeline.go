@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/leakdiff/leakdiff/diff"
+	"github.com/leakdiff/leakdiff/internal/buildinfo"
 	"github.com/leakdiff/leakdiff/internal/options"
 	"github.com/leakdiff/leakdiff/profile"
 	"github.com/leakdiff/leakdiff/report"
@@ -403,7 +403,7 @@ func AnalyseSource(snaps []profile.Snapshot, skipped []profile.Skipped, c *Confi
 	}
 	rep, _ := report.New(snaps, files, skipped, nil, report.Config{Catalog: cat, MemoryLimit: c.MemoryLimit,
 		MinSeverity: minSev, Top: c.Top, Line: c.Load.Granularity == "line", Generated: c.Generated,
-		Tool: report.Tool{Name: "leakdiff-beam", Version: buildVersion()}})
+		Tool: report.Tool{Name: "leakdiff-beam", Version: buildinfo.Version()}})
 	j := report.BuildJSON(rep)
 	res.Snapshots = j.Inputs.Snapshots
 	for _, sr := range j.Series {
@@ -554,20 +554,4 @@ func (fn *summariseFn) ProcessElement(ctx context.Context, _ []byte, results fun
 		return err
 	}
 	return writeFile(ctx, fs, joinPath(fn.Config.Output, "fleet-summary.md"), []byte(md.String()))
-}
-
-// buildVersion is the worker binary's module version (with its VCS
-// revision when stamped), recorded in each source's report.
-func buildVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok || bi.Main.Version == "" {
-		return "(devel)"
-	}
-	v := bi.Main.Version
-	for _, st := range bi.Settings {
-		if st.Key == "vcs.revision" && !strings.Contains(v, st.Value[:min(12, len(st.Value))]) {
-			v += " " + st.Value[:min(12, len(st.Value))]
-		}
-	}
-	return v
 }
