@@ -24,8 +24,9 @@
 //     profile.Decode. A snapshot is stamped with the real time the workload
 //     paused for it; calls that a slow snapshot held up are made up after
 //     it, so that a GC stalled on a loaded machine does not bend the line.
-//  3. Analysis: profile.Align, diff.AnalyzeContext and rules.Annotate with
-//     the built-in catalog, as analyze runs them, on those snapshots.
+//  3. Analysis: report.NewContext with the built-in catalog, the pipeline
+//     analyze runs (align, fit, rate, match rules, group), on those
+//     snapshots.
 //  4. Verdict: each finding of at least medium severity (MinSeverity) whose
 //     site is not ignored (IgnoreSites) fails the test with t.Errorf: the
 //     site, its growth per call, its shape, the rule that names it and its

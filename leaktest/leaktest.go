@@ -15,6 +15,7 @@ import (
 
 	"github.com/leakdiff/leakdiff/diff"
 	"github.com/leakdiff/leakdiff/profile"
+	"github.com/leakdiff/leakdiff/report"
 	"github.com/leakdiff/leakdiff/rules"
 )
 
@@ -444,8 +445,8 @@ func isSelf(sv *profile.SiteValue) bool {
 	return false
 }
 
-// analyse runs analyze's pipeline on the snapshots and turns its findings
-// into the result.
+// analyse runs analyze's pipeline (report.NewContext) on the snapshots and
+// turns its findings into the result.
 func (s *soak) analyse(ctx context.Context, ignore []*regexp.Regexp) (*Result, error) {
 	r := &Result{Calls: s.n, WarmUp: s.warm, Snapshots: s.cfg.snapshots, Elapsed: s.latest.Sub(s.first)}
 	for i := range s.snaps {
@@ -458,13 +459,11 @@ func (s *soak) analyse(ctx context.Context, ignore []*regexp.Regexp) (*Result, e
 		}
 		snap.Sites = kept
 	}
-	set := profile.Align(s.snaps)
-	cat := rules.Builtin()
-	an, err := diff.AnalyzeContext(ctx, set, diff.Options{Thresholds: diff.DefaultThresholds()})
+	rep, _, err := report.NewContext(ctx, s.snaps, len(s.snaps), nil, nil, report.Config{Catalog: rules.Builtin()})
 	if err != nil {
 		return nil, err
 	}
-	matches := rules.Annotate(an, cat)
+	an, matches := rep.Analysis, rep.Matches
 	for i := range an.Findings {
 		f := &an.Findings[i]
 		if f.GroupedInto != nil {
