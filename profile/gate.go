@@ -42,6 +42,23 @@ func (h *hold) buffers() (file, content *bytes.Buffer) {
 	return &h.g.file, &h.g.content
 }
 
+// adopt takes the gate and moves buf's bytes into the gate's file (or,
+// with content, its content) buffer, which it returns; buf itself when
+// there is no gate or buf is already that buffer.
+func (h *hold) adopt(buf *bytes.Buffer, content bool) *bytes.Buffer {
+	h.take()
+	gb, cb := h.buffers()
+	if content {
+		gb = cb
+	}
+	if gb == nil || gb == buf {
+		return buf
+	}
+	gb.Reset()
+	gb.Write(buf.Bytes())
+	return gb
+}
+
 func (h *hold) release() {
 	if h != nil && h.held {
 		h.held = false

@@ -169,14 +169,7 @@ func gunzip(buf *bytes.Buffer, data []byte, maxBytes int64, h *hold) ([]byte, er
 	// single-member file under 4 GiB, and a stream longer than it claims
 	// is measured rather than buffered by doubling.
 	// Past largeInput, content goes to the gate's buffer, once held.
-	large := func() {
-		h.take()
-		if _, c := h.buffers(); c != nil && c != buf {
-			c.Reset()
-			c.Write(buf.Bytes())
-			buf = c
-		}
-	}
+	large := func() { buf = h.adopt(buf, true) }
 	bound := max(min(first, hint), n)
 	if bound > largeInput {
 		large()

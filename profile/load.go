@@ -205,14 +205,7 @@ func ReadFile(r io.Reader, size int64, file string, o *DecodeOptions, now time.T
 	defer putBuf(pooled) // Decode keeps no reference into the file's bytes
 	buf := pooled
 	// Past largeInput, the file is read into the gate's buffer, once held.
-	large := func() {
-		h.take()
-		if f, _ := h.buffers(); f != nil && f != buf {
-			f.Reset()
-			f.Write(buf.Bytes())
-			buf = f
-		}
-	}
+	large := func() { buf = h.adopt(buf, false) }
 	limit := maxInput(o)
 	if size > limit {
 		return nil, fmt.Errorf("%w: %d bytes, over the limit of %s (--max-snapshot-size)", ErrTooLarge, size, byteSize(limit))
