@@ -263,12 +263,7 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	an := rep.Analysis
 	format, _ := report.ParseFormat(opts.Format)
 	color := opts.Output == "" && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
-	rep.Width = opts.Width
-	if opts.Wide {
-		rep.Width = 0
-	} else if opts.Width == 0 && opts.Output == "" {
-		rep.Width = terminalWidth(stdout)
-	}
+	rep.Width = opts.tableWidth(stdout)
 	if err := ctx.Err(); err != nil {
 		return err // interrupted during the analysis: write nothing
 	}
@@ -395,6 +390,18 @@ func describeArgs(args []string, files int) string {
 		s = s[:77] + "..."
 	}
 	return fmt.Sprintf("%s (%d file(s) considered)", profile.Printable(s), files)
+}
+
+// tableWidth is the width the table fits: none with --wide, --width, or
+// the terminal's when the report goes to one.
+func (o *AnalyzeOptions) tableWidth(stdout io.Writer) int {
+	switch {
+	case o.Wide:
+		return 0
+	case o.Width == 0 && o.Output == "":
+		return terminalWidth(stdout)
+	}
+	return o.Width
 }
 
 // terminalWidth is w's width in columns when it is a terminal, else 0 (no

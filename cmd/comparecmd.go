@@ -194,12 +194,7 @@ func runCompare(ctx context.Context, opts *CompareOptions, stdin io.Reader, stdo
 	match := opts.MatchSources || base.Summary().Sources > 1 || cand.Summary().Sources > 1
 	v := report.Verify(base, cand, diff.CompareOptions{MatchSources: match, Tolerance: opts.Tolerance, MinSnapshots: opts.MinSnapshots})
 	v.BaseLabel, v.CandLabel = baseLabel, candLabel
-	if !opts.Wide {
-		v.Width = opts.Width
-		if v.Width == 0 && opts.Output == "" {
-			v.Width = terminalWidth(stdout)
-		}
-	}
+	v.Width = opts.tableWidth(stdout)
 	format, _ := report.ParseFormat(opts.Format)
 	if err := ctx.Err(); err != nil {
 		return err
