@@ -6,6 +6,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/leakdiff/leakdiff/profile"
 )
@@ -46,26 +47,9 @@ func (v Verdict) String() string {
 	return verdictNames[v]
 }
 
-// ParseVerdict reads a verdict name; dashes may stand for spaces
-// ("new-leak").
-func ParseVerdict(s string) (Verdict, error) {
-	for i, n := range verdictNames {
-		if n == s || dashed(n) == s {
-			return Verdict(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown verdict %q", s)
-}
-
-func dashed(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c == ' ' {
-			b[i] = '-'
-		}
-	}
-	return string(b)
-}
+// Slug is the verdict with dashes for spaces ("new-leak"), as JSON and
+// --fail-on write it.
+func (v Verdict) Slug() string { return strings.ReplaceAll(v.String(), " ", "-") }
 
 // CompareOptions tunes CompareSeries.
 type CompareOptions struct {

@@ -148,10 +148,10 @@ func BuildVerificationJSON(v *Verification) *JSONVerification {
 		Candidate: JSONSide{Label: profile.Printable(v.CandLabel), Inputs: jsonInputs(v.Cand)},
 		Counts:    map[string]int{}, Unchanged: c.Unchanged, Verdicts: []JSONSiteVerdict{}, Generator: v.Tool.generator()}
 	for _, vd := range []diff.Verdict{diff.VerdictFixed, diff.VerdictBetter, diff.VerdictUndecided, diff.VerdictStillLeaking, diff.VerdictWorse, diff.VerdictNewLeak} {
-		j.Counts[verdictName(vd)] = c.Count(vd)
+		j.Counts[vd.Slug()] = c.Count(vd)
 	}
 	for _, sv := range c.Verdicts {
-		jv := JSONSiteVerdict{Verdict: verdictName(sv.Verdict), Kind: sv.Kind.String(), Metric: sv.Metric, Unit: sv.Unit,
+		jv := JSONSiteVerdict{Verdict: sv.Verdict.Slug(), Kind: sv.Kind.String(), Metric: sv.Metric, Unit: sv.Unit,
 			Site: jsonSite(sv.Kind, sv.Site, nil), Balance: sv.Balance, Why: sv.Why, RateRatio: num(sv.Ratio),
 			AllowedPerHour: sv.Allowed, CandidatePresent: sv.CandPresent,
 			Baseline: sideTrend(v.Base, sv.Base, sv.BaseLeak), Candidate: sideTrend(v.Cand, sv.Cand, sv.CandLeak)}
@@ -162,9 +162,6 @@ func BuildVerificationJSON(v *Verification) *JSONVerification {
 	}
 	return j
 }
-
-// verdictName is a verdict as JSON and --fail-on write it.
-func verdictName(v diff.Verdict) string { return strings.ReplaceAll(v.String(), " ", "-") }
 
 // paceText is a side's pace for the table: "+24/h", "absent", "0 (zero
 // throughout)".
@@ -351,7 +348,7 @@ func WriteVerificationHTML(w io.Writer, v *Verification) error {
 	}
 	for i := range c.Verdicts {
 		sv := &c.Verdicts[i]
-		hv := htmlVerdict{Rank: i + 1, Verdict: sv.Verdict.String(), Class: "v-" + verdictName(sv.Verdict), Kind: sv.Kind.String(),
+		hv := htmlVerdict{Rank: i + 1, Verdict: sv.Verdict.String(), Class: "v-" + sv.Verdict.Slug(), Kind: sv.Kind.String(),
 			Site: v.siteName(sv), Func: sv.Site.Function, Base: v.paceText(v.Base, sv.Base, sv, false), Cand: v.paceText(v.Cand, sv.Cand, sv, true), Why: sv.Why}
 		if !math.IsNaN(sv.Ratio) {
 			hv.Change = fmt.Sprintf("%.2g×", sv.Ratio)
