@@ -234,13 +234,13 @@ func (a *Analysis) PerUnit(counter string) (map[int]float64, []string) {
 		}
 		out[i] = f.Trend.Pace.Slope / c
 		unit := PerUnitUnit(s, s.Sites[f.Site].Site)
-		v := fmt.Sprintf("%.3g %s", out[i], unit)
-		if unit == "bytes" && out[i] >= 1024 {
-			v = fmt.Sprintf("%.3g KiB", out[i]/1024)
-			if out[i] >= 1<<20 {
-				v = fmt.Sprintf("%.3g MiB", out[i]/(1<<20))
+		x, u := out[i], unit
+		if unit == "bytes" {
+			if x, u = scaleBytes(x); u == "" {
+				u = "bytes"
 			}
 		}
+		v := fmt.Sprintf("%.3g %s", x, u)
 		f.Evidence = append(f.Evidence, fmt.Sprintf("%s per %s (Theil–Sen slopes %.4g/h ÷ %.4g/h)", v, counter, f.Trend.Pace.Slope, c))
 	}
 	return out, notes

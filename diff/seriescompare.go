@@ -321,16 +321,26 @@ func judge(sv SiteVerdict, csf *SeriesFit, cand *Analysis, o CompareOptions) Sit
 // perHour formats a rate for a verdict's words: 3 significant digits, in
 // KiB or MiB for bytes.
 func perHour(v float64, unit string) string {
-	if unit == "bytes" {
-		switch a := math.Abs(v); {
-		case a >= 1<<20:
-			return fmt.Sprintf("%.3g MiB/h", v/(1<<20))
-		case a >= 1<<10:
-			return fmt.Sprintf("%.3g KiB/h", v/(1<<10))
-		}
-		return fmt.Sprintf("%.3g B/h", v)
+	if unit != "bytes" {
+		return fmt.Sprintf("%.3g/h", v)
 	}
-	return fmt.Sprintf("%.3g/h", v)
+	x, u := scaleBytes(v)
+	if u == "" {
+		u = "B"
+	}
+	return fmt.Sprintf("%.3g %s/h", x, u)
+}
+
+// scaleBytes expresses a byte count in MiB or KiB from 1 of them on ("" for
+// bytes below 1 KiB).
+func scaleBytes(v float64) (float64, string) {
+	switch a := math.Abs(v); {
+	case a >= 1<<20:
+		return v / (1 << 20), "MiB"
+	case a >= 1<<10:
+		return v / (1 << 10), "KiB"
+	}
+	return v, ""
 }
 
 var digits = regexp.MustCompile(`[0-9]+`)
