@@ -95,6 +95,22 @@ type Analysis struct {
 	// segment, ranked: severity, then score, then growth, then sites outside
 	// the standard library, then site name.
 	Findings []Finding
+
+	// memo holds decoded site values while Group compares pairs of them.
+	memo map[Ref][]int64
+}
+
+// values returns f's site values: decoded, or from the memo when Group
+// compares one site with many.
+func (a *Analysis) values(f *Finding) []int64 {
+	if v, ok := a.memo[f.Ref()]; ok {
+		return v
+	}
+	v := a.Series[f.Series].Series.Sites[f.Site].Values()
+	if a.memo != nil {
+		a.memo[f.Ref()] = v
+	}
+	return v
 }
 
 // Analyze fits every site of every primary series (heap inuse_space,
@@ -147,7 +163,7 @@ func AnalyzeContext(ctx context.Context, set *profile.Set, o Options) (*Analysis
 			if s.Kind == profile.KindMetrics && s.Sites[i].Site.File == profile.MetricCounter {
 				continue
 			}
-			if !allZero(s.Sites[i].Values[start:end]) {
+			if !s.Sites[i].Zero(start, end) {
 				jobs = append(jobs, job{si, i})
 			}
 		}
@@ -161,15 +177,16 @@ func AnalyzeContext(ctx context.Context, set *profile.Set, o Options) (*Analysis
 			defer wg.Done()
 			var sc scratch
 			var y []float64
+			var v []int64
 			for j := w; j < len(jobs); j += workers {
 				if j%64 == w%64 && ctx.Err() != nil {
 					return
 				}
 				si, i := jobs[j].series, jobs[j].site
 				s, sf := &set.Series[si], &a.Series[si]
-				v := s.Sites[i].Values[sf.Start:]
+				v = s.Sites[i].AppendValues(v[:0])
 				y = y[:0]
-				for _, val := range v {
+				for _, val := range v[sf.Start:] {
 					y = append(y, float64(val))
 				}
 				a.Findings[j] = Finding{Series: si, Site: i, Trend: fit(xs[si], y, &th, &sc)}
@@ -298,15 +315,6 @@ func fmtHours(h float64) string {
 		d = d.Round(time.Minute)
 	}
 	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
-}
-
-func allZero(v []int64) bool {
-	for _, x := range v {
-		if x != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // hoursSince returns the fitted snapshots' times in hours since the first

@@ -38,7 +38,7 @@ func syntheticSet(sites, snaps int) *profile.Set {
 			}
 			s.Totals[i] += v[i]
 		}
-		s.Sites[j] = profile.SiteSeries{Site: profile.Site{Function: fmt.Sprintf("pkg.f%d", j)}, Values: v}
+		s.Sites[j] = profile.NewSiteSeries(profile.Site{Function: fmt.Sprintf("pkg.f%d", j)}, v)
 	}
 	return &profile.Set{Series: []profile.Series{s}}
 }

@@ -47,19 +47,18 @@ func TestAsymmetries(t *testing.T) {
 	at := func(i int) time.Time { return time.Date(2026, 11, 21, 0, i, 0, 0, time.UTC) }
 	series := func(source string, leak bool) profile.Series {
 		s := profile.Series{Source: source, Kind: profile.KindHeap, Metric: profile.Metric{Name: "inuse_space", Unit: "bytes"}, TimesKnown: true, Segments: []profile.Segment{{}}}
-		shared := profile.SiteSeries{Site: profile.Site{Function: "app.cache"}}
-		keep := profile.SiteSeries{Site: profile.Site{Function: "app.keep"}}
+		var shared, keep []int64
 		for i := range 30 {
 			s.Times = append(s.Times, at(i))
 			v := int64(10 << 20)
 			if leak {
 				v += int64(i) << 20
 			}
-			shared.Values = append(shared.Values, v)
-			keep.Values = append(keep.Values, 1<<20)
+			shared = append(shared, v)
+			keep = append(keep, 1<<20)
 			s.Totals = append(s.Totals, v+1<<20)
 		}
-		s.Sites = []profile.SiteSeries{shared, keep}
+		s.Sites = []profile.SiteSeries{profile.NewSiteSeries(profile.Site{Function: "app.cache"}, shared), profile.NewSiteSeries(profile.Site{Function: "app.keep"}, keep)}
 		return s
 	}
 	set := &profile.Set{Series: []profile.Series{series("primary", false), series("replica", true)}}

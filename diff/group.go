@@ -46,6 +46,8 @@ const maxGroupCandidates = 400
 // summed share of the members in its series; each member gets its lead.
 // ruleOf returns the rule id matched by a finding, "" for none.
 func (a *Analysis) Group(ruleOf func(f *Finding) string) {
+	a.memo = map[Ref][]int64{}
+	defer func() { a.memo = nil }()
 	bySource := map[string][]int{}
 	for i := range a.Findings {
 		f := &a.Findings[i]
@@ -210,7 +212,7 @@ func (a *Analysis) tied(p, q *Finding, ruleOf func(f *Finding) string) string {
 		return ""
 	}
 	start := a.Series[p.Series].Start
-	pv, qv := pss.Values[start:], qss.Values[start:]
+	pv, qv := a.values(p)[start:], a.values(q)[start:]
 	if ps.Metric.Unit == "count" {
 		if k := multiple(pv, qv); k == 1 {
 			return "equal counts at every snapshot"

@@ -30,7 +30,9 @@ func seriesOf(source string, kind profile.Kind, metric profile.Metric, sites ...
 		for _, f := range st.stack {
 			stk = append(stk, profile.Frame{Function: f})
 		}
-		s.Sites = append(s.Sites, profile.SiteSeries{Site: profile.Site{Function: st.fn}, Stack: stk, Values: st.v})
+		ss := profile.NewSiteSeries(profile.Site{Function: st.fn}, st.v)
+		ss.Stack = stk
+		s.Sites = append(s.Sites, ss)
 		for i, v := range st.v {
 			s.Totals[i] += v
 		}

@@ -29,8 +29,9 @@ func RankGrowth(s *profile.Series) []Growth {
 		return nil
 	}
 	out := make([]Growth, 0, len(s.Sites))
+	var v []int64
 	for i := range s.Sites {
-		v := s.Sites[i].Values
+		v = s.Sites[i].AppendValues(v[:0])
 		g := Growth{Site: i, First: v[start], Last: v[end-1]}
 		g.Delta = g.Last - g.First
 		if g.First == 0 && g.Last == 0 && g.Delta == 0 {

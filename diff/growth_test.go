@@ -11,7 +11,7 @@ import (
 func TestRankGrowth(t *testing.T) {
 	t.Parallel()
 	site := func(fn string, v ...int64) profile.SiteSeries {
-		return profile.SiteSeries{Site: profile.Site{Function: fn}, Values: v}
+		return profile.NewSiteSeries(profile.Site{Function: fn}, v)
 	}
 	s := &profile.Series{
 		Times:    make([]time.Time, 4),

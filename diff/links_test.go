@@ -51,13 +51,15 @@ func linkedAnalysis(metrics, heap, snaps int) *Analysis {
 	a := &Analysis{Series: []SeriesFit{{Series: ms}, {Series: hs, Start: 3}}}
 	rising := Trend{Shape: ShapeLinear, Growth: 1, Pace: Pace{Slope: 1}}
 	for i := range ms.Sites {
-		ms.Sites[i] = profile.SiteSeries{Site: profile.Site{Function: fmt.Sprintf("app_queue_items{queue=\"q%06d\"}", i), File: profile.MetricGauge}, Values: make([]int64, snaps)}
-		fill(ms.Sites[i].Values, i%heap, 10*(i%4)) // some correlate, some do not
+		v := make([]int64, snaps)
+		fill(v, i%heap, 10*(i%4)) // some correlate, some do not
+		ms.Sites[i] = profile.NewSiteSeries(profile.Site{Function: fmt.Sprintf("app_queue_items{queue=\"q%06d\"}", i), File: profile.MetricGauge}, v)
 		a.Findings = append(a.Findings, Finding{Series: 0, Site: i, Trend: rising, Severity: SeverityMedium})
 	}
 	for j := range hs.Sites {
-		hs.Sites[j] = profile.SiteSeries{Site: profile.Site{Function: fmt.Sprintf("example.com/svc.f%d", j)}, Values: make([]int64, snaps)}
-		fill(hs.Sites[j].Values, j, 0)
+		v := make([]int64, snaps)
+		fill(v, j, 0)
+		hs.Sites[j] = profile.NewSiteSeries(profile.Site{Function: fmt.Sprintf("example.com/svc.f%d", j)}, v)
 		f := Finding{Series: 1, Site: j, Trend: rising, Severity: SeverityHigh}
 		if j == heap-1 {
 			f.Severity = SeverityLow // not linked

@@ -73,12 +73,14 @@ func (a *Analysis) LinksContext(ctx context.Context) ([]Link, error) {
 	var x, y, dx, dy []float64
 	var out []Link
 	work := 0
+	pvs := map[int][]int64{} // the candidates' values, decoded once
 	for mi := range a.Findings {
 		m := &a.Findings[mi]
 		ms := a.Series[m.Series].Series
 		if ms.Kind != profile.KindMetrics || !m.Trend.Rising() || m.Severity < SeverityMedium && !m.Symptom || m.Trend.Pace.Slope <= 0 {
 			continue
 		}
+		var mv []int64 // decoded once a candidate needs it
 		for _, pi := range cands[ms.Source] {
 			if work++; work%256 == 0 && ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -93,7 +95,14 @@ func (a *Analysis) LinksContext(ctx context.Context) ([]Link, error) {
 			if len(at) < 5 {
 				continue
 			}
-			mv, pv := ms.Sites[m.Site].Values, a.Series[p.Series].Series.Sites[p.Site].Values
+			if mv == nil {
+				mv = ms.Sites[m.Site].Values()
+			}
+			pv := pvs[pi]
+			if pv == nil {
+				pv = a.Series[p.Series].Series.Sites[p.Site].Values()
+				pvs[pi] = pv
+			}
 			x, y = x[:0], y[:0]
 			for _, ij := range at {
 				x, y = append(x, float64(mv[ij[0]])), append(y, float64(pv[ij[1]]))
@@ -139,7 +148,7 @@ func (a *Analysis) site(f *Finding) profile.Site {
 // common returns the values of two findings' sites at the snapshots of
 // their fitted segments taken within a second of each other.
 func (a *Analysis) common(m, p *Finding) (x, y []float64) {
-	mv, pv := a.Series[m.Series].Series.Sites[m.Site].Values, a.Series[p.Series].Series.Sites[p.Site].Values
+	mv, pv := a.values(m), a.values(p)
 	for _, ij := range a.commonSnapshots(m.Series, p.Series) {
 		x, y = append(x, float64(mv[ij[0]])), append(y, float64(pv[ij[1]]))
 	}
@@ -201,8 +210,8 @@ func (a *Analysis) PerUnit(counter string) (map[int]float64, []string) {
 		for _, ss := range s.Sites {
 			if ss.Site.File == profile.MetricCounter && profile.MetricName(ss.Site.Function) == counter {
 				found = true
-				for i := range y {
-					y[i] += float64(ss.Values[sf.Start+i])
+				for i, v := range ss.Values()[sf.Start:] {
+					y[i] += float64(v)
 				}
 			}
 		}

@@ -67,7 +67,7 @@ func ExampleAlign() {
 		snap("goroutine-20261121T225100Z.txt", 1, 20),
 	})
 	s := set.Series[0]
-	fmt.Println(s.Source, s.Kind, len(s.Times), "snapshots:", s.Sites[0].Site.Function, s.Sites[0].Values)
+	fmt.Println(s.Source, s.Kind, len(s.Times), "snapshots:", s.Sites[0].Site.Function, s.Sites[0].Values())
 	// Output: api goroutine 3 snapshots: main.leak [10 20 30]
 }
 

@@ -1,6 +1,11 @@
 package profile
 
-import "sync"
+import (
+	"math"
+	"math/bits"
+	"slices"
+	"sync"
+)
 
 // A fold holds the per-site values of every snapshot a Load read, folded
 // into columns as each snapshot is decoded, so that what stays in memory
@@ -31,17 +36,17 @@ type foldGroup struct {
 // foldSite is one site's columns in a group.
 type foldSite struct {
 	site Site
-	// vals[m][slot] is the site's value of metric m in the snapshot of
-	// that slot (columns end at the last slot the site appeared in).
-	vals []column[int64]
+	// vals[m] holds the site's values of metric m, one per slot (slots
+	// are added in order; a column ends at the last slot the site appeared
+	// in: later ones read 0).
+	vals []packed
 	// seen marks the slots the site appeared in.
 	seen []uint64
 	// stacks are the site's distinct heaviest stacks (interned: usually
-	// one or two); stackIdx and stackVal give each slot's, so that Align
-	// picks among the snapshots it keeps exactly as buildSeries does.
-	stacks   []Stack
-	stackIdx column[uint32]
-	stackVal column[int64]
+	// one or two), each with the slots of its greatest value, so that
+	// Align picks among the snapshots it keeps as buildSeries does,
+	// without a value per slot and stack.
+	stacks []foldStack
 	// gors are the slots with goroutine details (goroutine dumps).
 	gors []slotGoroutines
 	// chosen: stack and gor are picked (by the group's first series) and
@@ -56,16 +61,43 @@ type slotGoroutines struct {
 	info *GoroutineInfo
 }
 
-// stackIndex is st's index among the site's distinct stacks, added if new.
-// Stacks are interned, so the same stack shares its first frame.
-func (fs *foldSite) stackIndex(st Stack) uint32 {
-	for i, o := range fs.stacks {
-		if len(o) == len(st) && (len(st) == 0 || &o[0] == &st[0]) {
-			return uint32(i)
-		}
+// foldStack is one of a site's heaviest stacks and the slots where it
+// weighed most.
+type foldStack struct {
+	stack Stack
+	max   int64
+	slot  int      // the slot of max, while it is the only one
+	ties  []uint64 // once max is reached again: all its slots, as bits
+}
+
+// addStack records that st was the site's heaviest stack, of value v, in
+// slot. Stacks are interned, so the same stack shares its first frame.
+func (fs *foldSite) addStack(st Stack, v int64, slot int) {
+	i := slices.IndexFunc(fs.stacks, func(o foldStack) bool {
+		return len(o.stack) == len(st) && (len(st) == 0 || &o.stack[0] == &st[0])
+	})
+	if i < 0 {
+		fs.stacks = append(fs.stacks, foldStack{stack: st, max: v, slot: slot})
+		return
 	}
-	fs.stacks = append(fs.stacks, st)
-	return uint32(len(fs.stacks) - 1)
+	b := &fs.stacks[i]
+	switch {
+	case v > b.max:
+		b.max, b.slot, b.ties = v, slot, nil
+	case v == b.max:
+		if b.ties == nil {
+			b.ties = setBit(nil, b.slot)
+		}
+		b.ties = setBit(b.ties, slot)
+	}
+}
+
+func setBit(bits []uint64, i int) []uint64 {
+	for len(bits) <= i/64 {
+		bits = append(bits, 0)
+	}
+	bits[i/64] |= 1 << (i % 64)
+	return bits
 }
 
 // add folds s into its group's columns and drops its per-site values.
@@ -95,38 +127,24 @@ func (f *fold) add(s *Snapshot, o *LoadOptions) {
 			g.sites = append(g.sites, &foldSite{site: sv.Site})
 		}
 		fs := g.sites[j]
+		if fs.in(slot) {
+			continue // a snapshot's sites are distinct: never happens
+		}
 		for len(fs.vals) < len(sv.Values) {
-			fs.vals = append(fs.vals, column[int64]{})
+			fs.vals = append(fs.vals, packed{})
 		}
 		for m, v := range sv.Values {
-			fs.vals[m].set(slot, v)
+			fs.vals[m].pad(slot)
+			fs.vals[m].add(v)
 		}
-		for len(fs.seen) <= slot/64 {
-			fs.seen = append(fs.seen, 0)
-		}
-		fs.seen[slot/64] |= 1 << (slot % 64)
-		fs.stackIdx.set(slot, fs.stackIndex(sv.Stack))
-		// Kept as the difference from the site's first value, which it
-		// equals whenever one stack makes the site: then nothing is stored.
-		var v0 int64
-		if len(sv.Values) > 0 {
-			v0 = sv.Values[0]
-		}
-		fs.stackVal.set(slot, sv.StackValue-v0)
+		fs.seen = setBit(fs.seen, slot)
+		fs.addStack(sv.Stack, sv.StackValue, slot)
 		if sv.Goroutines != nil {
 			fs.gors = append(fs.gors, slotGoroutines{slot, sv.Goroutines})
 		}
 	}
 	s.Sites = nil
 	s.fold, s.foldKey, s.foldSlot = f, k, slot
-}
-
-// value is the site's value of metric m in a slot.
-func (fs *foldSite) value(m, slot int) int64 {
-	if m < len(fs.vals) {
-		return fs.vals[m].get(slot)
-	}
-	return 0
 }
 
 func (fs *foldSite) in(slot int) bool {
@@ -151,7 +169,14 @@ func foldedSites(s *Series, g []Snapshot, m int) {
 		panic("profile: folded snapshots aligned twice (Align consumes their columns)")
 	}
 	grp.consumed[m] = true
-	var pos map[int]int // slot → index in g
+	pos := make([]int, grp.slots) // slot → index in g, -1 if left out
+	for i := range pos {
+		pos[i] = -1
+	}
+	for i := range g {
+		pos[g[i].foldSlot] = i
+	}
+	var bySlot, ordered []int64
 	for _, fs := range grp.sites {
 		present := false
 		for i := range g {
@@ -164,78 +189,62 @@ func foldedSites(s *Series, g []Snapshot, m int) {
 			continue // only in snapshots dedupe left out
 		}
 		if !fs.chosen {
-			if len(fs.gors) > 0 && pos == nil {
-				pos = make(map[int]int, len(g))
-				for i := range g {
-					pos[g[i].foldSlot] = i
-				}
-			}
-			fs.choose(g, pos)
+			fs.choose(pos)
 		}
-		ss := SiteSeries{Site: fs.site, Values: make([]int64, len(g)), Stack: fs.stack, Goroutines: fs.gor}
-		for i := range g {
-			ss.Values[i] = fs.value(m, g[i].foldSlot)
-		}
+		bySlot = bySlot[:0]
 		if m < len(fs.vals) {
-			fs.vals[m] = column[int64]{} // consumed: the series holds the values now
+			bySlot = fs.vals[m].appendTo(bySlot)
+			fs.vals[m] = packed{} // consumed: the series holds the values now
 		}
-		s.Sites = append(s.Sites, ss)
+		ordered = ordered[:0]
+		for i := range g {
+			var v int64
+			if sl := g[i].foldSlot; sl < len(bySlot) {
+				v = bySlot[sl]
+			}
+			ordered = append(ordered, v)
+		}
+		s.Sites = append(s.Sites, SiteSeries{Site: fs.site, Stack: fs.stack, Goroutines: fs.gor, values: packInts(ordered)})
 	}
 }
 
 // choose picks, as buildSeries does, the heaviest stack (the earliest on a
 // tie) and the goroutine details of the last snapshot that has them, among
-// the snapshots g kept; then drops the per-slot stack columns. It runs
-// while the first metric's column is still there (stackVal is kept
-// relative to it).
-func (fs *foldSite) choose(g []Snapshot, pos map[int]int) {
-	var best int64
-	for i := range g {
-		slot := g[i].foldSlot
-		if !fs.in(slot) {
-			continue
+// the snapshots g kept (pos maps a slot to its index in g, -1 if left
+// out); then drops what it chose from. One case differs: a stack whose
+// greatest value was only in snapshots Align left out (taken at the same
+// moment as another, with other content) is weighed at that value.
+func (fs *foldSite) choose(pos []int) {
+	best, bestAt := -1, 0
+	for i := range fs.stacks {
+		b := &fs.stacks[i]
+		at := math.MaxInt // where it weighed most first, in series order
+		if b.ties == nil {
+			if p := pos[b.slot]; p >= 0 {
+				at = p
+			}
+		} else {
+			for w, word := range b.ties {
+				for ; word != 0; word &= word - 1 {
+					if p := pos[w*64+bits.TrailingZeros64(word)]; p >= 0 {
+						at = min(at, p)
+					}
+				}
+			}
 		}
-		if v := fs.value(0, slot) + fs.stackVal.get(slot); fs.stack == nil || v > best {
-			fs.stack, best = fs.stacks[fs.stackIdx.get(slot)], v
+		if best < 0 || b.max > fs.stacks[best].max || b.max == fs.stacks[best].max && at < bestAt {
+			best, bestAt = i, at
 		}
+	}
+	if best >= 0 {
+		fs.stack = fs.stacks[best].stack
 	}
 	last := -1
 	for _, sg := range fs.gors {
-		if i, ok := pos[sg.slot]; ok && i > last {
+		if i := pos[sg.slot]; i > last {
 			fs.gor, last = sg.info, i
 		}
 	}
 	fs.chosen = true
-	fs.stacks, fs.stackIdx, fs.stackVal, fs.gors = nil, column[uint32]{}, column[int64]{}, nil
-}
-
-// chunk is how many slots a column allocates at a time: columns grow by
-// whole chunks, never by doubling, and a site absent from a run of
-// snapshots costs nothing there.
-const chunk = 128
-
-// column is one value per slot, stored in chunks; a slot never set reads 0.
-type column[T int64 | uint32] struct {
-	chunks []*[chunk]T
-}
-
-func (c *column[T]) set(slot int, v T) {
-	i := slot / chunk
-	for len(c.chunks) <= i {
-		c.chunks = append(c.chunks, nil)
-	}
-	if c.chunks[i] == nil {
-		if v == 0 {
-			return
-		}
-		c.chunks[i] = new([chunk]T)
-	}
-	c.chunks[i][slot%chunk] = v
-}
-
-func (c *column[T]) get(slot int) T {
-	if i := slot / chunk; i < len(c.chunks) && c.chunks[i] != nil {
-		return c.chunks[i][slot%chunk]
-	}
-	return 0
+	fs.stacks, fs.gors = nil, nil
 }

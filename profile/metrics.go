@@ -235,13 +235,13 @@ func (set *Set) AddBalances(declared [][2]string) []string {
 			}
 			seen[key] = true
 			ai := counters[a]
-			v := slices.Clone(s.Sites[ai].Values)
+			v := s.Sites[ai].Values()
 			if bi >= 0 {
-				for i := range v {
-					v[i] -= s.Sites[bi].Values[i]
+				for i, b := range s.Sites[bi].Values() {
+					v[i] -= b
 				}
 			}
-			s.Sites = append(s.Sites, SiteSeries{Site: Site{Function: key, File: MetricBalance}, Values: v})
+			s.Sites = append(s.Sites, NewSiteSeries(Site{Function: key, File: MetricBalance}, v))
 			added = append(added, key)
 		}
 		ids := make([]string, 0, len(counters))

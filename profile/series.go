@@ -51,12 +51,38 @@ type SiteSeries struct {
 	Site Site
 	// Stack is the heaviest stack seen for the site over the series.
 	Stack Stack
-	// Values has one entry per snapshot; 0 where the site was absent.
-	Values []int64
 	// Goroutines is the goroutine-dump evidence of the latest snapshot that
 	// had the site; nil when no dump gave any.
 	Goroutines *GoroutineInfo
+	// values has one entry per snapshot, 0 where the site was absent;
+	// packed, so that a series of thousands of snapshots holds a few bytes
+	// per site and snapshot (Values, AppendValues and Zero read them).
+	values packed
 }
+
+// NewSiteSeries returns site's series of values (one per snapshot).
+func NewSiteSeries(site Site, values []int64) SiteSeries {
+	return SiteSeries{Site: site, values: packInts(values)}
+}
+
+// Values returns the site's values, one per snapshot of its series, 0
+// where it was absent: a new slice each call.
+func (s *SiteSeries) Values() []int64 {
+	return s.values.appendTo(make([]int64, 0, s.values.len()))
+}
+
+// AppendValues appends the site's values to dst, to decode many sites into
+// one buffer.
+func (s *SiteSeries) AppendValues(dst []int64) []int64 { return s.values.appendTo(dst) }
+
+// Len is the number of values: the series' snapshots.
+func (s *SiteSeries) Len() int { return s.values.len() }
+
+// Zero reports whether the site's values at snapshots [from, to) are all 0.
+func (s *SiteSeries) Zero(from, to int) bool { return s.values.allZero(from, to) }
+
+// SetValues replaces the site's values.
+func (s *SiteSeries) SetValues(v []int64) { s.values = packInts(v) }
 
 // Set is the result of Align.
 type Set struct {
@@ -275,6 +301,7 @@ func buildSeries(g []Snapshot, m int, timesKnown bool, segs []Segment) Series {
 		value int64
 	}
 	var bests []best
+	var dense [][]int64 // values of s.Sites, packed once complete
 	for i := range g {
 		snap := &g[i]
 		if timesKnown {
@@ -297,11 +324,12 @@ func buildSeries(g []Snapshot, m int, timesKnown bool, segs []Segment) Series {
 			if !ok {
 				j = len(s.Sites)
 				idx[sv.Site] = j
-				s.Sites = append(s.Sites, SiteSeries{Site: sv.Site, Values: make([]int64, len(g))})
+				s.Sites = append(s.Sites, SiteSeries{Site: sv.Site})
+				dense = append(dense, make([]int64, len(g)))
 				bests = append(bests, best{})
 			}
 			if m < len(sv.Values) {
-				s.Sites[j].Values[i] = sv.Values[m]
+				dense[j][i] = sv.Values[m]
 			}
 			if b := &bests[j]; b.stack == nil || sv.StackValue > b.value {
 				b.stack, b.value = sv.Stack, sv.StackValue
@@ -313,6 +341,7 @@ func buildSeries(g []Snapshot, m int, timesKnown bool, segs []Segment) Series {
 	}
 	for j := range s.Sites {
 		s.Sites[j].Stack = bests[j].stack
+		s.Sites[j].values = packInts(dense[j])
 	}
 	if g[0].fold != nil {
 		foldedSites(&s, g, m)

@@ -41,7 +41,7 @@ func siteValues(t *testing.T, s *Series, fn string) []int64 {
 	t.Helper()
 	for _, ss := range s.Sites {
 		if ss.Site.Function == fn {
-			return ss.Values
+			return ss.Values()
 		}
 	}
 	t.Fatalf("series %s/%s has no site %s", s.Source, s.Kind, fn)
@@ -129,7 +129,7 @@ func TestAlignBuilds(t *testing.T) {
 			metric := map[Kind]string{KindHeap: "inuse_space", KindGoroutine: "goroutines"}[k]
 			s := seriesOf(t, set, b, k, metric)
 			for _, ss := range s.Sites {
-				if ss.Values[len(ss.Values)-1] > 0 && !slices.Contains(sites[b], ss.Site.Function) {
+				if v := ss.Values(); v[len(v)-1] > 0 && !slices.Contains(sites[b], ss.Site.Function) {
 					sites[b] = append(sites[b], ss.Site.Function)
 				}
 			}

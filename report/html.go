@@ -124,7 +124,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 		hf := row(f, jf.Rank, false)
 		hf.Rule = jf.Rule
 		var base string
-		hf.Chart, base = chart(s, sf.Start, s.Sites[f.Site].Values, tr, 640, 180)
+		hf.Chart, base = chart(s, sf.Start, s.Sites[f.Site].Values(), tr, 640, 180)
 		hf.Caption = chartCaption(shortFunction(jf.Site.Function)+" · "+s.Metric.Name, s, sf.Start, base)
 		hf.Summary = fmt.Sprintf("%s, %s, over %d snapshots (%s). Confidence %s.", fmtSlope(s, tr.Pace.Slope), shapePhrase(sf, tr), tr.N, statsLine(tr), f.Confidence)
 		if c := costPhrase(s, f); c != "" {

@@ -533,8 +533,9 @@ func jsonFinding(r *Report, f *diff.Finding, rank int) JSONFinding {
 		}
 		jf.Members = append(jf.Members, jm)
 	}
+	values := site.Values()
 	for i := sf.Start; i < len(s.Times); i++ {
-		p := Point{V: site.Values[i]}
+		p := Point{V: values[i]}
 		if s.TimesKnown {
 			p.T = tp(s.Times[i])
 		}

@@ -129,7 +129,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			}
 			fmt.Fprintf(w, "| %s | %s | %s · %s | %s | %s → %s | %s | %s | %s | %s | %s | %s |\n", rank, sev, mdCell(s.Source), s.Kind,
 				name, humanValue(s.Metric.Unit, int64(tr.Start), false), humanValue(s.Metric.Unit, int64(tr.End), false),
-				sparkline(site.Values[a.Series[f.Series].Start:], 16), fmtSlope(s, tr.Pace.Slope), fmtFloat(tr.OLS.R2, 2), mdCell(fmtP(tr.P)), tr.Shape, rule)
+				sparkline(site.Values()[a.Series[f.Series].Start:], 16), fmtSlope(s, tr.Pace.Slope), fmtFloat(tr.OLS.R2, 2), mdCell(fmtP(tr.P)), tr.Shape, rule)
 		}
 		for i, f := range listed {
 			row(fmt.Sprint(i+1), f, false)
@@ -182,7 +182,7 @@ func writeMarkdownDetail(w io.Writer, r *Report, rank int, f *diff.Finding) {
 	s := sf.Series
 	tr := &f.Trend
 	fmt.Fprintf(w, "\n### %d. %s — %s (confidence %s)\n\n", rank, mdSpan(site.Site.Function), f.Severity, f.Confidence)
-	fmt.Fprintf(w, "`%s` %s · %s · %s: %s → %s, %s, %s over %d snapshots (%s).\n", sparkline(site.Values[sf.Start:], 32),
+	fmt.Fprintf(w, "`%s` %s · %s · %s: %s → %s, %s, %s over %d snapshots (%s).\n", sparkline(site.Values()[sf.Start:], 32),
 		mdText(s.Source), s.Kind, s.Metric.Name, humanValue(s.Metric.Unit, int64(tr.Start), false), humanValue(s.Metric.Unit, int64(tr.End), false),
 		fmtSlope(s, tr.Pace.Slope), mdCell(shapePhrase(sf, tr)), tr.N, statsLine(tr))
 	if c := costPhrase(s, f); c != "" {

@@ -151,7 +151,7 @@ func TestJSONNulls(t *testing.T) {
 		s := &r.Set.Series[i]
 		s.Times, s.Totals, s.Files = s.Times[:2], s.Totals[:2], s.Files[:2]
 		for j := range s.Sites {
-			s.Sites[j].Values = s.Sites[j].Values[:2]
+			s.Sites[j].SetValues(s.Sites[j].Values()[:2])
 		}
 	}
 	r.Analysis = diff.Analyze(r.Set, diff.Options{})

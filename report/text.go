@@ -330,7 +330,7 @@ func writeFindingsTable(w io.Writer, r *Report, listed []*diff.Finding) error {
 		out := []string{
 			rank, r.paint(f.Severity, f.Severity.String()), series, name,
 			sc.format(int64(tr.Start), false) + " → " + sc.format(int64(tr.End), false),
-			sparkline(site.Values[r.Analysis.Series[f.Series].Start:], 16), fmtSlope(s, tr.Pace.Slope), fmtFloat(tr.OLS.R2, 2), fmtP(tr.P), tr.Shape.String(), fmt.Sprintf("%.2f", f.Score), "—",
+			sparkline(site.Values()[r.Analysis.Series[f.Series].Start:], 16), fmtSlope(s, tr.Pace.Slope), fmtFloat(tr.OLS.R2, 2), fmtP(tr.P), tr.Shape.String(), fmt.Sprintf("%.2f", f.Score), "—",
 		}
 		names = append(names, site.Site.Function)
 		ruleIDs = append(ruleIDs, "")

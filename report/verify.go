@@ -130,8 +130,9 @@ func sideTrend(r *Report, i int, leak bool) *JSONSideTrend {
 		id := m.Rule.ID
 		st.Rule = &id
 	}
+	values := s.Sites[f.Site].Values()
 	for j := sf.Start; j < len(s.Times); j++ {
-		p := Point{V: s.Sites[f.Site].Values[j]}
+		p := Point{V: values[j]}
 		if s.TimesKnown {
 			p.T = tp(s.Times[j])
 		}
@@ -343,7 +344,7 @@ func WriteVerificationHTML(w io.Writer, v *Verification) error {
 		}
 		f := &r.Analysis.Findings[i]
 		sf := withSiteUnit(&r.Analysis.Series[f.Series], r.Analysis.Series[f.Series].Series.Sites[f.Site].Site)
-		svg, base := chart(sf.Series, sf.Start, sf.Series.Sites[f.Site].Values, &f.Trend, 560, 160)
+		svg, base := chart(sf.Series, sf.Start, sf.Series.Sites[f.Site].Values(), &f.Trend, 560, 160)
 		return svg, chartCaption(sf.Series.Source+" · "+sf.Series.Metric.Name, sf.Series, sf.Start, base)
 	}
 	for i := range c.Verdicts {
