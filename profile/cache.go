@@ -87,14 +87,9 @@ func (o *DecodeOptions) fromCache(key string) *Snapshot {
 		return nil // File holds the key: another file's entry is no hit
 	}
 	s.File = ""
-	if o.Interner != nil {
-		// Names are shared already; stacks are shared as a decoder's
-		// would be: thousands of snapshots hold the same ones.
-		for i := range s.Sites {
-			s.Sites[i].Stack = o.Interner.stack(s.Sites[i].Stack)
-		}
-		s.internedNames = true
-	}
+	// Names and stacks are shared already, as a decoder's would be
+	// (unmarshal with the Interner).
+	s.internedNames = o.Interner != nil
 	return s
 }
 

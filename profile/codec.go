@@ -224,19 +224,6 @@ func fields(b []byte, fn func(num protowire.Number, typ protowire.Type, v uint64
 }
 
 // varints reads a packed run of varints.
-func varints(b []byte) ([]uint64, error) {
-	var out []uint64
-	for len(b) > 0 {
-		v, n := protowire.ConsumeVarint(b)
-		if n < 0 {
-			return nil, errCodec
-		}
-		out = append(out, v)
-		b = b[n:]
-	}
-	return out, nil
-}
-
 // UnmarshalBinary decodes what MarshalBinary wrote, refusing an unknown
 // version and any malformed or out-of-range field with an error (never a
 // panic).
@@ -295,6 +282,7 @@ func (s *Snapshot) unmarshal(data []byte, in *Interner) error {
 			*dst, err = str(v)
 		}
 	}
+	sd := siteDecoder{in: in}
 	e := fields(rest, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
 		switch num {
 		case 3:
@@ -357,7 +345,7 @@ func (s *Snapshot) unmarshal(data []byte, in *Interner) error {
 			}
 			s.Labels[k] = val
 		case 17:
-			sv, e := decodeSite(b, str)
+			sv, e := sd.decode(b, str)
 			err = errors.Join(err, e)
 			s.Sites = append(s.Sites, sv)
 		}
@@ -380,7 +368,17 @@ func (s *Snapshot) unmarshal(data []byte, in *Interner) error {
 	return nil
 }
 
-func decodeSite(b []byte, str func(uint64) (string, error)) (SiteValue, error) {
+// siteDecoder decodes the sites of one snapshot. With an Interner, a
+// site's stack is decoded into scratch and replaced by the shared one, made
+// only when new (a cache entry holds the stacks a run has mostly seen);
+// values are cut from one array per snapshot.
+type siteDecoder struct {
+	in      *Interner
+	scratch []Frame
+	values  []int64
+}
+
+func (d *siteDecoder) decode(b []byte, str func(uint64) (string, error)) (SiteValue, error) {
 	var sv SiteValue
 	var err error
 	set := func(dst *string, v uint64) {
@@ -397,25 +395,45 @@ func decodeSite(b []byte, str func(uint64) (string, error)) (SiteValue, error) {
 		case 3:
 			sv.Site.Line = int(min(v, math.MaxInt32))
 		case 4:
-			vs, e := varints(data)
-			if e != nil {
-				return e
+			if cap(d.values)-len(d.values) < len(data) {
+				d.values = make([]int64, 0, max(1024, len(data)))
 			}
-			for _, x := range vs {
-				sv.Values = append(sv.Values, protowire.DecodeZigZag(x))
+			from := len(d.values)
+			for len(data) > 0 {
+				x, n := protowire.ConsumeVarint(data)
+				if n < 0 {
+					return errCodec
+				}
+				d.values, data = append(d.values, protowire.DecodeZigZag(x)), data[n:]
 			}
+			sv.Values = d.values[from:len(d.values):len(d.values)]
 		case 5:
-			vs, e := varints(data)
-			if e != nil || len(vs)%3 != 0 {
-				return errCodec
+			st := d.scratch[:0]
+			var f [3]uint64
+			for k := 0; len(data) > 0; k++ {
+				x, n := protowire.ConsumeVarint(data)
+				if n < 0 {
+					return errCodec
+				}
+				if f[k%3], data = x, data[n:]; k%3 == 2 {
+					fr := Frame{Line: int(min(f[2], math.MaxInt32))}
+					set(&fr.Function, f[0])
+					set(&fr.File, f[1])
+					st = append(st, fr)
+				} else if len(data) == 0 {
+					return errCodec // not whole frames
+				}
 			}
-			for i := 0; i < len(vs); i += 3 {
-				var f Frame
-				set(&f.Function, vs[i])
-				set(&f.File, vs[i+1])
-				f.Line = int(min(vs[i+2], math.MaxInt32))
-				sv.Stack = append(sv.Stack, f)
+			d.scratch = st
+			if d.in == nil || len(st) == 0 {
+				sv.Stack = slices.Clone(st)
+				break
 			}
+			h := d.in.salt
+			for i := range st {
+				h = mixHash(h, frameHash(&st[i]))
+			}
+			sv.Stack = d.in.stackOf(h, len(st), func(i int) *Frame { return &st[i] }, nil)
 		case 6:
 			sv.StackValue = protowire.DecodeZigZag(v)
 		case 7:
