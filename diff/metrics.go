@@ -74,6 +74,7 @@ func (a *Analysis) LinksContext(ctx context.Context) ([]Link, error) {
 	var out []Link
 	work := 0
 	pvs := map[int][]int64{} // the candidates' values, decoded once
+	var mvBuf []int64
 	for mi := range a.Findings {
 		m := &a.Findings[mi]
 		ms := a.Series[m.Series].Series
@@ -96,7 +97,8 @@ func (a *Analysis) LinksContext(ctx context.Context) ([]Link, error) {
 				continue
 			}
 			if mv == nil {
-				mv = ms.Sites[m.Site].Values()
+				mvBuf = ms.Sites[m.Site].AppendValues(mvBuf[:0])
+				mv = mvBuf
 			}
 			pv := pvs[pi]
 			if pv == nil {
