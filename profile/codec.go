@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -33,6 +34,7 @@ import (
 //	            14 metric (bytes: 1 name, 2 unit, indexes) 15 total (zigzag, repeated)
 //	            16 label (bytes: 1 key, 2 value) 17 site (bytes, repeated)
 //	Site:       1 function 2 file (indexes) 3 line (varint) 4 values (packed zigzag)
+//	            8 stack key (16 bytes: Stack.contentKey, written before 5)
 //	            5 stack (packed indexes: function, file, line per frame)
 //	            6 stack value (zigzag) 7 goroutines (bytes)
 //	Goroutines: 1 state (bytes: 1 name index, 2 count) 2 max wait ns 3 leaked 4 created by (index)
@@ -139,6 +141,11 @@ func (s *Snapshot) MarshalBinary() ([]byte, error) {
 		}
 		sb = protowire.AppendTag(sb, 4, protowire.BytesType)
 		sb = protowire.AppendBytes(sb, packed)
+		if len(sv.Stack) > 0 {
+			k := sv.Stack.contentKey()
+			sb = protowire.AppendTag(sb, 8, protowire.BytesType)
+			sb = protowire.AppendBytes(sb, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, k[0]), k[1]))
+		}
 		packed = packed[:0]
 		for _, f := range sv.Stack {
 			packed = protowire.AppendVarint(packed, t.id(f.Function))
@@ -239,7 +246,7 @@ func (s *Snapshot) unmarshal(data []byte, in *Interner) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errCodec, err)
 	}
-	var strs []string
+	var raw [][]byte // the string table, made strings when first used
 	version := uint64(0)
 	// The version and the string table come first.
 	rest := data
@@ -255,11 +262,7 @@ func (s *Snapshot) unmarshal(data []byte, in *Interner) error {
 		case num == 2 && typ == protowire.BytesType:
 			var b []byte
 			b, n = protowire.ConsumeBytes(rest)
-			if in != nil {
-				strs = append(strs, in.nameBytes(b))
-			} else {
-				strs = append(strs, string(b))
-			}
+			raw = append(raw, b)
 		default:
 			n = -1
 		}
@@ -271,9 +274,20 @@ func (s *Snapshot) unmarshal(data []byte, in *Interner) error {
 	if version != snapshotCodecVersion {
 		return fmt.Errorf("%w %d (this build reads %d)", ErrCodecVersion, version, snapshotCodecVersion)
 	}
+	// Most of the table names frames of stacks the load already has
+	// (siteDecoder): those are never made strings.
+	strs, made := make([]string, len(raw)), make([]bool, len(raw))
 	str := func(v uint64) (string, error) {
-		if v >= uint64(len(strs)) {
+		if v >= uint64(len(raw)) {
 			return "", errCodec
+		}
+		if !made[v] {
+			if in != nil {
+				strs[v] = in.nameBytes(raw[v])
+			} else {
+				strs[v] = string(raw[v])
+			}
+			made[v] = true
 		}
 		return strs[v], nil
 	}
@@ -378,8 +392,13 @@ type siteDecoder struct {
 	values  []int64
 }
 
+// errStackKey: a stack does not hash to the key written beside it.
+var errStackKey = fmt.Errorf("%w: a stack does not match its key", errCodec)
+
 func (d *siteDecoder) decode(b []byte, str func(uint64) (string, error)) (SiteValue, error) {
 	var sv SiteValue
+	var key [2]uint64
+	var hasKey, known bool
 	var err error
 	set := func(dst *string, v uint64) {
 		if err == nil {
@@ -407,7 +426,19 @@ func (d *siteDecoder) decode(b []byte, str func(uint64) (string, error)) (SiteVa
 				d.values, data = append(d.values, protowire.DecodeZigZag(x)), data[n:]
 			}
 			sv.Values = d.values[from:len(d.values):len(d.values)]
+		case 8:
+			if len(data) != 16 {
+				return errCodec
+			}
+			key = [2]uint64{binary.LittleEndian.Uint64(data), binary.LittleEndian.Uint64(data[8:])}
+			hasKey = true
+			if d.in != nil {
+				sv.Stack, known = d.in.stackByKey(key)
+			}
 		case 5:
+			if known {
+				break // the load has this stack: its frames need not be read
+			}
 			st := d.scratch[:0]
 			var f [3]uint64
 			for k := 0; len(data) > 0; k++ {
@@ -425,6 +456,9 @@ func (d *siteDecoder) decode(b []byte, str func(uint64) (string, error)) (SiteVa
 				}
 			}
 			d.scratch = st
+			if hasKey && Stack(st).contentKey() != key {
+				return errStackKey
+			}
 			if d.in == nil || len(st) == 0 {
 				sv.Stack = slices.Clone(st)
 				break
@@ -434,6 +468,9 @@ func (d *siteDecoder) decode(b []byte, str func(uint64) (string, error)) (SiteVa
 				h = mixHash(h, frameHash(&st[i]))
 			}
 			sv.Stack = d.in.stackOf(h, len(st), func(i int) *Frame { return &st[i] }, nil)
+			if hasKey {
+				d.in.keepStackKey(key, sv.Stack)
+			}
 		case 6:
 			sv.StackValue = protowire.DecodeZigZag(v)
 		case 7:

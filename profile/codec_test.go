@@ -1,6 +1,8 @@
 package profile
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"io/fs"
 	"math"
@@ -120,6 +122,60 @@ func TestSnapshotCodecRefuses(t *testing.T) {
 				t.Errorf("error %v: version error %v, want %v", err, errors.Is(err, ErrCodecVersion), tt.version)
 			}
 		})
+	}
+}
+
+// TestSnapshotCodecStackKeys: a stack's frames are read once per load and
+// shared by the entries that name it by its key; a key that does not match
+// its frames refuses the entry.
+func TestSnapshotCodecStackKeys(t *testing.T) {
+	t.Parallel()
+	stack := func(fns ...string) Stack {
+		var st Stack
+		for i, f := range fns {
+			st = append(st, Frame{Function: f, File: f + ".go", Line: i + 1})
+		}
+		return st
+	}
+	a, b := stack("main.leak", "main.main"), stack("main.other", "main.main")
+	if a.contentKey() == b.contentKey() || a.contentKey() != stack("main.leak", "main.main").contentKey() {
+		t.Fatal("content keys do not follow content")
+	}
+	snap := func(st Stack) *Snapshot {
+		return &Snapshot{File: "f", Kind: KindHeap, Metrics: []Metric{{"inuse_space", "bytes"}}, Totals: []int64{1},
+			Sites: []SiteValue{{Site: Site{Function: "main.f"}, Values: []int64{1}, Stack: st, StackValue: 1}}}
+	}
+	in := NewInterner()
+	var got [2]Snapshot
+	for i := range got {
+		data, err := snap(a).MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := got[i].unmarshal(data, in); err != nil {
+			t.Fatal(err)
+		}
+		if st := got[i].Sites[0].Stack; !reflect.DeepEqual(st, a) {
+			t.Fatalf("entry %d: stack %v, want %v", i, st, a)
+		}
+	}
+	if &got[0].Sites[0].Stack[0] != &got[1].Sites[0].Stack[0] {
+		t.Error("the second entry's stack is not the one the first read")
+	}
+	// The frames of a, under b's key.
+	data, _ := snap(a).MarshalBinary()
+	plain, _ := codecDecoder.DecodeAll(data, nil)
+	ka, kb := a.contentKey(), b.contentKey()
+	enc := func(k [2]uint64) []byte {
+		return binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, k[0]), k[1])
+	}
+	forged := bytes.Replace(plain, enc(ka), enc(kb), 1)
+	if bytes.Equal(forged, plain) {
+		t.Fatal("key not found in the entry")
+	}
+	var s Snapshot
+	if err := s.unmarshal(codecEncoder.EncodeAll(forged, nil), NewInterner()); !errors.Is(err, errStackKey) {
+		t.Fatalf("forged key: error %v, want %v", err, errStackKey)
 	}
 }
 

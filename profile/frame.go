@@ -1,8 +1,11 @@
 package profile
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"path"
 	"strings"
+	"unsafe"
 )
 
 // Frame is one normalised stack frame. Function is the normalised function
@@ -16,6 +19,33 @@ type Frame struct {
 
 // Stack is a call stack, leaf (innermost frame) first, root last.
 type Stack []Frame
+
+// contentKey is the first 128 bits of a SHA-256 of the stack's frames
+// (names, files, lines, each length-prefixed): the same in every process,
+// so that a cache entry names its stacks by it and a run reads each
+// distinct stack's frames once, and a crafted profile cannot make two
+// stacks share one.
+func (s Stack) contentKey() [2]uint64 {
+	h := sha256.New()
+	var n [8]byte
+	num := func(v int) {
+		binary.LittleEndian.PutUint64(n[:], uint64(v))
+		h.Write(n[:])
+	}
+	str := func(v string) {
+		num(len(v))
+		h.Write(unsafe.Slice(unsafe.StringData(v), len(v)))
+	}
+	num(len(s))
+	for i := range s {
+		str(s[i].Function)
+		str(s[i].File)
+		num(s[i].Line)
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return [2]uint64{binary.LittleEndian.Uint64(sum[:]), binary.LittleEndian.Uint64(sum[8:])}
+}
 
 // Key returns a string that identifies the stack by function names only, so
 // that the same stack from two builds of a program has the same key.

@@ -25,6 +25,28 @@ type Interner struct {
 	// one map lookup per function of every function table.
 	fns    map[string]*fnName
 	normID map[string]int32
+	// byKey holds the stacks read from cache entries, by content key
+	// (Stack.contentKey): each distinct stack's frames are read once.
+	keyMu sync.Mutex
+	byKey map[[2]uint64]Stack
+}
+
+// stackByKey returns the stack of content key k, if one was kept.
+func (in *Interner) stackByKey(k [2]uint64) (Stack, bool) {
+	in.keyMu.Lock()
+	defer in.keyMu.Unlock()
+	st, ok := in.byKey[k]
+	return st, ok
+}
+
+// keepStackKey keeps st, read and checked against its content key k.
+func (in *Interner) keepStackKey(k [2]uint64, st Stack) {
+	in.keyMu.Lock()
+	defer in.keyMu.Unlock()
+	if in.byKey == nil {
+		in.byKey = map[[2]uint64]Stack{}
+	}
+	in.byKey[k] = st
 }
 
 // fnName is a raw function name's normalised, interned form, its id (one
