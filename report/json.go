@@ -121,6 +121,22 @@ type JSONSegment struct {
 	Reason string `json:"reason"`
 }
 
+// fittedPoints is a site's values over its series' fitted segment, with
+// their times when known.
+func fittedPoints(sf *diff.SeriesFit, site int) []Point {
+	s := sf.Series
+	values := s.Sites[site].Values()
+	out := make([]Point, 0, len(s.Times)-sf.Start)
+	for i := sf.Start; i < len(s.Times); i++ {
+		p := Point{V: values[i]}
+		if s.TimesKnown {
+			p.T = tp(s.Times[i])
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // JSONTrend is a fitted series (see package diff).
 type JSONTrend struct {
 	First        float64  `json:"first"`
@@ -498,7 +514,7 @@ func jsonFinding(r *Report, f *diff.Finding, rank int) JSONFinding {
 		Score: math.Round(f.Score*1000) / 1000, Severity: f.Severity.String(), PMethod: pMethod(t),
 		OLSSlopePerHour: num(t.OLS.Slope), MannKendallTau: num(t.MK.Tau), MannKendallP: num(t.MK.P),
 		Autocorrelation: math.Round(t.Autocorr*1000) / 1000, Share: math.Round(f.Share*1000) / 1000,
-		Evidence: append([]string{}, f.Evidence...), Warnings: append([]string{}, t.Warnings...), Series: []Point{}}
+		Evidence: append([]string{}, f.Evidence...), Warnings: append([]string{}, t.Warnings...)}
 	if s.TimesKnown && t.Since > 0 {
 		jf.Since = tp(s.Times[sf.Start+t.Since])
 	}
@@ -533,14 +549,7 @@ func jsonFinding(r *Report, f *diff.Finding, rank int) JSONFinding {
 		}
 		jf.Members = append(jf.Members, jm)
 	}
-	values := site.Values()
-	for i := sf.Start; i < len(s.Times); i++ {
-		p := Point{V: values[i]}
-		if s.TimesKnown {
-			p.T = tp(s.Times[i])
-		}
-		jf.Series = append(jf.Series, p)
-	}
+	jf.Series = fittedPoints(sf, f.Site)
 	jf.Linked = []JSONLink{}
 	if i := r.index(f); i >= 0 {
 		for _, l := range r.Links {

@@ -125,18 +125,10 @@ func sideTrend(r *Report, i int, leak bool) *JSONSideTrend {
 	t := &f.Trend
 	st := &JSONSideTrend{Source: s.Source, Leak: leak, Severity: f.Severity.String(), First: t.Start, Last: t.End, Growth: t.Growth,
 		SlopePerHour: num(t.Pace.Slope), SlopeLowerPerHour: num(t.Pace.Low), SlopeUpperPerHour: num(t.SlopeUpper()), PValue: num(t.P),
-		Trend: t.Shape.String(), Snapshots: t.N, Series: []Point{}}
+		Trend: t.Shape.String(), Snapshots: t.N, Series: fittedPoints(sf, f.Site)}
 	if m := r.match(f); m != nil {
 		id := m.Rule.ID
 		st.Rule = &id
-	}
-	values := s.Sites[f.Site].Values()
-	for j := sf.Start; j < len(s.Times); j++ {
-		p := Point{V: values[j]}
-		if s.TimesKnown {
-			p.T = tp(s.Times[j])
-		}
-		st.Series = append(st.Series, p)
 	}
 	return st
 }
