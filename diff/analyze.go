@@ -96,12 +96,13 @@ type Analysis struct {
 	// the standard library, then site name.
 	Findings []Finding
 
-	// memo holds decoded site values while Group compares pairs of them.
+	// memo holds decoded site values while Group or Links compares one
+	// site with many.
 	memo map[Ref][]int64
 }
 
-// values returns f's site values: decoded, or from the memo when Group
-// compares one site with many.
+// values returns f's site values: decoded, or from the memo while Group or
+// Links runs.
 func (a *Analysis) values(f *Finding) []int64 {
 	if v, ok := a.memo[f.Ref()]; ok {
 		return v

@@ -73,7 +73,8 @@ func (a *Analysis) LinksContext(ctx context.Context) ([]Link, error) {
 	var x, y, dx, dy []float64
 	var out []Link
 	work := 0
-	pvs := map[int][]int64{} // the candidates' values, decoded once
+	a.memo = map[Ref][]int64{} // the candidates' values, decoded once
+	defer func() { a.memo = nil }()
 	var mvBuf []int64
 	for mi := range a.Findings {
 		m := &a.Findings[mi]
@@ -100,11 +101,7 @@ func (a *Analysis) LinksContext(ctx context.Context) ([]Link, error) {
 				mvBuf = ms.Sites[m.Site].AppendValues(mvBuf[:0])
 				mv = mvBuf
 			}
-			pv := pvs[pi]
-			if pv == nil {
-				pv = a.Series[p.Series].Series.Sites[p.Site].Values()
-				pvs[pi] = pv
-			}
+			pv := a.values(p)
 			x, y = x[:0], y[:0]
 			for _, ij := range at {
 				x, y = append(x, float64(mv[ij[0]])), append(y, float64(pv[ij[1]]))
