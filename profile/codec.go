@@ -73,14 +73,56 @@ func (t *strTable) id(s string) uint64 {
 // MarshalBinary encodes the reduced snapshot (see the encoding above).
 func (s *Snapshot) MarshalBinary() ([]byte, error) {
 	t := &strTable{index: map[strKey]uint64{}}
-	var body []byte
+	body := s.appendHeader(nil, t)
+	var sb, packed []byte
+	for i := range s.Sites {
+		sv := &s.Sites[i]
+		sb = appendSite(sb[:0], t, sv.Site)
+		packed = packed[:0]
+		for _, v := range sv.Values {
+			packed = protowire.AppendVarint(packed, protowire.EncodeZigZag(v))
+		}
+		sb = protowire.AppendTag(sb, 4, protowire.BytesType)
+		sb = protowire.AppendBytes(sb, packed)
+		sb = appendStack(sb, t, 8, 5, sv.Stack)
+		sb = appendZigZag(sb, 6, sv.StackValue)
+		if g := sv.Goroutines; g != nil {
+			sb = protowire.AppendTag(sb, 7, protowire.BytesType)
+			sb = protowire.AppendBytes(sb, appendGoroutines(nil, t, g))
+		}
+		body = protowire.AppendTag(body, 17, protowire.BytesType)
+		body = protowire.AppendBytes(body, sb)
+	}
+	return codecEncoder.EncodeAll(t.appendTable(snapshotCodecVersion, body), nil), nil
+}
+
+// appendTable returns the version field, the string table, then body.
+func (t *strTable) appendTable(version uint64, body []byte) []byte {
+	n := len(body) + 2
+	for _, str := range t.list {
+		n += len(str) + 2 + protowire.SizeVarint(uint64(len(str)))
+	}
+	out := make([]byte, 0, n)
+	out = protowire.AppendTag(out, 1, protowire.VarintType)
+	out = protowire.AppendVarint(out, version)
+	for _, str := range t.list {
+		out = protowire.AppendTag(out, 2, protowire.BytesType)
+		out = protowire.AppendString(out, str)
+	}
+	return append(out, body...)
+}
+
+func appendZigZag(b []byte, num protowire.Number, v int64) []byte {
+	b = protowire.AppendTag(b, num, protowire.VarintType)
+	return protowire.AppendVarint(b, protowire.EncodeZigZag(v))
+}
+
+// appendHeader appends what a snapshot holds beside its sites (fields 3
+// to 16).
+func (s *Snapshot) appendHeader(body []byte, t *strTable) []byte {
 	str := func(num protowire.Number, v string) {
 		body = protowire.AppendTag(body, num, protowire.VarintType)
 		body = protowire.AppendVarint(body, t.id(v))
-	}
-	zig := func(b []byte, num protowire.Number, v int64) []byte {
-		b = protowire.AppendTag(b, num, protowire.VarintType)
-		return protowire.AppendVarint(b, protowire.EncodeZigZag(v))
 	}
 	str(3, s.File)
 	str(4, s.Source)
@@ -88,12 +130,12 @@ func (s *Snapshot) MarshalBinary() ([]byte, error) {
 	str(6, s.Type)
 	str(7, string(s.Format))
 	if !s.Time.IsZero() {
-		body = zig(body, 8, s.Time.UnixNano())
+		body = appendZigZag(body, 8, s.Time.UnixNano())
 	}
 	body = protowire.AppendTag(body, 9, protowire.VarintType)
 	body = protowire.AppendVarint(body, uint64(s.TimeFrom))
 	str(10, s.Binary)
-	body = zig(body, 11, s.Cumulative)
+	body = appendZigZag(body, 11, s.Cumulative)
 	body = protowire.AppendTag(body, 12, protowire.Fixed64Type)
 	body = protowire.AppendFixed64(body, s.Digest)
 	for _, n := range s.Notes {
@@ -109,7 +151,7 @@ func (s *Snapshot) MarshalBinary() ([]byte, error) {
 		body = protowire.AppendBytes(body, b)
 	}
 	for _, v := range s.Totals {
-		body = zig(body, 15, v)
+		body = appendZigZag(body, 15, v)
 	}
 	keys := make([]string, 0, len(s.Labels))
 	for k := range s.Labels {
@@ -125,66 +167,54 @@ func (s *Snapshot) MarshalBinary() ([]byte, error) {
 		body = protowire.AppendTag(body, 16, protowire.BytesType)
 		body = protowire.AppendBytes(body, b)
 	}
-	var sb, packed []byte
-	for i := range s.Sites {
-		sv := &s.Sites[i]
-		sb = sb[:0]
-		sb = protowire.AppendTag(sb, 1, protowire.VarintType)
-		sb = protowire.AppendVarint(sb, t.id(sv.Site.Function))
-		sb = protowire.AppendTag(sb, 2, protowire.VarintType)
-		sb = protowire.AppendVarint(sb, t.id(sv.Site.File))
-		sb = protowire.AppendTag(sb, 3, protowire.VarintType)
-		sb = protowire.AppendVarint(sb, uint64(max(sv.Site.Line, 0)))
-		packed = packed[:0]
-		for _, v := range sv.Values {
-			packed = protowire.AppendVarint(packed, protowire.EncodeZigZag(v))
-		}
-		sb = protowire.AppendTag(sb, 4, protowire.BytesType)
-		sb = protowire.AppendBytes(sb, packed)
-		if len(sv.Stack) > 0 {
-			k := sv.Stack.contentKey()
-			sb = protowire.AppendTag(sb, 8, protowire.BytesType)
-			sb = protowire.AppendBytes(sb, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, k[0]), k[1]))
-		}
-		packed = packed[:0]
-		for _, f := range sv.Stack {
-			packed = protowire.AppendVarint(packed, t.id(f.Function))
-			packed = protowire.AppendVarint(packed, t.id(f.File))
-			packed = protowire.AppendVarint(packed, uint64(max(f.Line, 0)))
-		}
-		sb = protowire.AppendTag(sb, 5, protowire.BytesType)
-		sb = protowire.AppendBytes(sb, packed)
-		sb = zig(sb, 6, sv.StackValue)
-		if g := sv.Goroutines; g != nil {
-			var gb []byte
-			for _, st := range g.States {
-				var b []byte
-				b = protowire.AppendTag(b, 1, protowire.VarintType)
-				b = protowire.AppendVarint(b, t.id(st.State))
-				b = protowire.AppendTag(b, 2, protowire.VarintType)
-				b = protowire.AppendVarint(b, uint64(max(st.Count, 0)))
-				gb = protowire.AppendTag(gb, 1, protowire.BytesType)
-				gb = protowire.AppendBytes(gb, b)
-			}
-			gb = protowire.AppendTag(gb, 2, protowire.VarintType)
-			gb = protowire.AppendVarint(gb, uint64(max(g.MaxWait, 0)))
-			gb = protowire.AppendTag(gb, 3, protowire.VarintType)
-			gb = protowire.AppendVarint(gb, uint64(max(g.Leaked, 0)))
-			gb = protowire.AppendTag(gb, 4, protowire.VarintType)
-			gb = protowire.AppendVarint(gb, t.id(g.CreatedBy))
-			sb = protowire.AppendTag(sb, 7, protowire.BytesType)
-			sb = protowire.AppendBytes(sb, gb)
-		}
-		body = protowire.AppendTag(body, 17, protowire.BytesType)
-		body = protowire.AppendBytes(body, sb)
+	return body
+}
+
+// appendSite appends a site's fields 1 to 3.
+func appendSite(b []byte, t *strTable, site Site) []byte {
+	b = protowire.AppendTag(b, 1, protowire.VarintType)
+	b = protowire.AppendVarint(b, t.id(site.Function))
+	b = protowire.AppendTag(b, 2, protowire.VarintType)
+	b = protowire.AppendVarint(b, t.id(site.File))
+	b = protowire.AppendTag(b, 3, protowire.VarintType)
+	return protowire.AppendVarint(b, uint64(max(site.Line, 0)))
+}
+
+// appendStack appends a stack as its content key (field keyNum, when it
+// has frames) and its frames (field framesNum).
+func appendStack(b []byte, t *strTable, keyNum, framesNum protowire.Number, st Stack) []byte {
+	if len(st) > 0 {
+		k := st.contentKey()
+		b = protowire.AppendTag(b, keyNum, protowire.BytesType)
+		b = protowire.AppendBytes(b, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, k[0]), k[1]))
 	}
-	out := protowire.AppendTag(nil, 1, protowire.VarintType)
-	out = protowire.AppendVarint(out, snapshotCodecVersion)
-	for _, str := range t.list {
-		out = protowire.AppendTag(out, 2, protowire.BytesType)
-		out = protowire.AppendString(out, str)
+	var packed []byte
+	for _, f := range st {
+		packed = protowire.AppendVarint(packed, t.id(f.Function))
+		packed = protowire.AppendVarint(packed, t.id(f.File))
+		packed = protowire.AppendVarint(packed, uint64(max(f.Line, 0)))
 	}
-	return codecEncoder.EncodeAll(append(out, body...), nil), nil
+	b = protowire.AppendTag(b, framesNum, protowire.BytesType)
+	return protowire.AppendBytes(b, packed)
+}
+
+// appendGoroutines appends g's fields.
+func appendGoroutines(gb []byte, t *strTable, g *GoroutineInfo) []byte {
+	for _, st := range g.States {
+		var b []byte
+		b = protowire.AppendTag(b, 1, protowire.VarintType)
+		b = protowire.AppendVarint(b, t.id(st.State))
+		b = protowire.AppendTag(b, 2, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(max(st.Count, 0)))
+		gb = protowire.AppendTag(gb, 1, protowire.BytesType)
+		gb = protowire.AppendBytes(gb, b)
+	}
+	gb = protowire.AppendTag(gb, 2, protowire.VarintType)
+	gb = protowire.AppendVarint(gb, uint64(max(g.MaxWait, 0)))
+	gb = protowire.AppendTag(gb, 3, protowire.VarintType)
+	gb = protowire.AppendVarint(gb, uint64(max(g.Leaked, 0)))
+	gb = protowire.AppendTag(gb, 4, protowire.VarintType)
+	return protowire.AppendVarint(gb, t.id(g.CreatedBy))
 }
 
 // The zstd coder of the encoding, shared: EncodeAll and DecodeAll are safe
@@ -246,10 +276,45 @@ func (s *Snapshot) unmarshal(data []byte, in *Interner) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errCodec, err)
 	}
-	var raw [][]byte // the string table, made strings when first used
-	version := uint64(0)
-	// The version and the string table come first.
-	rest := data
+	version, str, rest, err := readTable(data, in)
+	if err != nil {
+		return err
+	}
+	if version != snapshotCodecVersion {
+		return fmt.Errorf("%w %d (this build reads %d)", ErrCodecVersion, version, snapshotCodecVersion)
+	}
+	sd := siteDecoder{in: in}
+	e := fields(rest, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+		if num == 17 {
+			sv, err := sd.decode(b, str)
+			s.Sites = append(s.Sites, sv)
+			return err
+		}
+		return s.headerField(num, v, b, str)
+	})
+	if e != nil {
+		return e
+	}
+	if len(s.Totals) != len(s.Metrics) {
+		return fmt.Errorf("%w: %d totals for %d metrics", errCodec, len(s.Totals), len(s.Metrics))
+	}
+	for i := range s.Sites {
+		if len(s.Sites[i].Values) != len(s.Metrics) {
+			return fmt.Errorf("%w: a site with %d values for %d metrics", errCodec, len(s.Sites[i].Values), len(s.Metrics))
+		}
+		if i > 0 && s.Sites[i-1].Site.Compare(s.Sites[i].Site) >= 0 {
+			return fmt.Errorf("%w: sites out of order", errCodec)
+		}
+	}
+	return nil
+}
+
+// readTable reads the version and the string table that lead an
+// encoding; str gives a string by index (made a string when first used,
+// from in when it is set), rest is what follows the table.
+func readTable(data []byte, in *Interner) (version uint64, str func(uint64) (string, error), rest []byte, err error) {
+	var raw [][]byte
+	rest = data
 	for len(rest) > 0 {
 		num, typ, n := protowire.ConsumeTag(rest)
 		if n < 0 || num > 2 {
@@ -267,17 +332,14 @@ func (s *Snapshot) unmarshal(data []byte, in *Interner) error {
 			n = -1
 		}
 		if n < 0 {
-			return errCodec
+			return 0, nil, nil, errCodec
 		}
 		rest = rest[n:]
-	}
-	if version != snapshotCodecVersion {
-		return fmt.Errorf("%w %d (this build reads %d)", ErrCodecVersion, version, snapshotCodecVersion)
 	}
 	// Most of the table names frames of stacks the load already has
 	// (siteDecoder): those are never made strings.
 	strs, made := make([]string, len(raw)), make([]bool, len(raw))
-	str := func(v uint64) (string, error) {
+	str = func(v uint64) (string, error) {
 		if v >= uint64(len(raw)) {
 			return "", errCodec
 		}
@@ -291,95 +353,80 @@ func (s *Snapshot) unmarshal(data []byte, in *Interner) error {
 		}
 		return strs[v], nil
 	}
+	return version, str, rest, nil
+}
+
+// headerField decodes one of the header's fields (3 to 16) into s,
+// ignoring others.
+func (s *Snapshot) headerField(num protowire.Number, v uint64, b []byte, str func(uint64) (string, error)) error {
+	var err error
 	set := func(dst *string, v uint64) {
 		if err == nil {
 			*dst, err = str(v)
 		}
 	}
-	sd := siteDecoder{in: in}
-	e := fields(rest, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
-		switch num {
-		case 3:
-			set(&s.File, v)
-		case 4:
-			set(&s.Source, v)
-		case 5:
-			var k string
-			set(&k, v)
-			if err == nil {
-				err = s.Kind.UnmarshalText([]byte(k))
+	switch num {
+	case 3:
+		set(&s.File, v)
+	case 4:
+		set(&s.Source, v)
+	case 5:
+		var k string
+		set(&k, v)
+		if err == nil {
+			err = s.Kind.UnmarshalText([]byte(k))
+		}
+	case 6:
+		set(&s.Type, v)
+	case 7:
+		var f string
+		set(&f, v)
+		s.Format = Format(f)
+	case 8:
+		s.Time = time.Unix(0, protowire.DecodeZigZag(v)).UTC()
+	case 9:
+		s.TimeFrom = TimeOrigin(v)
+	case 10:
+		set(&s.Binary, v)
+	case 11:
+		s.Cumulative = protowire.DecodeZigZag(v)
+	case 12:
+		s.Digest = v
+	case 13:
+		var note string
+		set(&note, v)
+		s.Notes = append(s.Notes, note)
+	case 14:
+		var m Metric
+		err = errors.Join(err, fields(b, func(num protowire.Number, _ protowire.Type, v uint64, _ []byte) error {
+			switch num {
+			case 1:
+				set(&m.Name, v)
+			case 2:
+				set(&m.Unit, v)
 			}
-		case 6:
-			set(&s.Type, v)
-		case 7:
-			var f string
-			set(&f, v)
-			s.Format = Format(f)
-		case 8:
-			s.Time = time.Unix(0, protowire.DecodeZigZag(v)).UTC()
-		case 9:
-			s.TimeFrom = TimeOrigin(v)
-		case 10:
-			set(&s.Binary, v)
-		case 11:
-			s.Cumulative = protowire.DecodeZigZag(v)
-		case 12:
-			s.Digest = v
-		case 13:
-			var note string
-			set(&note, v)
-			s.Notes = append(s.Notes, note)
-		case 14:
-			var m Metric
-			err = errors.Join(err, fields(b, func(num protowire.Number, _ protowire.Type, v uint64, _ []byte) error {
-				switch num {
-				case 1:
-					set(&m.Name, v)
-				case 2:
-					set(&m.Unit, v)
-				}
-				return nil
-			}))
-			s.Metrics = append(s.Metrics, m)
-		case 15:
-			s.Totals = append(s.Totals, protowire.DecodeZigZag(v))
-		case 16:
-			var k, val string
-			err = errors.Join(err, fields(b, func(num protowire.Number, _ protowire.Type, v uint64, _ []byte) error {
-				switch num {
-				case 1:
-					set(&k, v)
-				case 2:
-					set(&val, v)
-				}
-				return nil
-			}))
-			if s.Labels == nil {
-				s.Labels = map[string]string{}
+			return nil
+		}))
+		s.Metrics = append(s.Metrics, m)
+	case 15:
+		s.Totals = append(s.Totals, protowire.DecodeZigZag(v))
+	case 16:
+		var k, val string
+		err = errors.Join(err, fields(b, func(num protowire.Number, _ protowire.Type, v uint64, _ []byte) error {
+			switch num {
+			case 1:
+				set(&k, v)
+			case 2:
+				set(&val, v)
 			}
-			s.Labels[k] = val
-		case 17:
-			sv, e := sd.decode(b, str)
-			err = errors.Join(err, e)
-			s.Sites = append(s.Sites, sv)
+			return nil
+		}))
+		if s.Labels == nil {
+			s.Labels = map[string]string{}
 		}
-		return err
-	})
-	if e != nil {
-		return e
+		s.Labels[k] = val
 	}
-	if len(s.Totals) != len(s.Metrics) {
-		return fmt.Errorf("%w: %d totals for %d metrics", errCodec, len(s.Totals), len(s.Metrics))
-	}
-	for i := range s.Sites {
-		if len(s.Sites[i].Values) != len(s.Metrics) {
-			return fmt.Errorf("%w: a site with %d values for %d metrics", errCodec, len(s.Sites[i].Values), len(s.Metrics))
-		}
-		if i > 0 && s.Sites[i-1].Site.Compare(s.Sites[i].Site) >= 0 {
-			return fmt.Errorf("%w: sites out of order", errCodec)
-		}
-	}
-	return nil
+	return err
 }
 
 // siteDecoder decodes the sites of one snapshot. With an Interner, a
@@ -439,73 +486,100 @@ func (d *siteDecoder) decode(b []byte, str func(uint64) (string, error)) (SiteVa
 			if known {
 				break // the load has this stack: its frames need not be read
 			}
-			st := d.scratch[:0]
-			var f [3]uint64
-			for k := 0; len(data) > 0; k++ {
-				x, n := protowire.ConsumeVarint(data)
-				if n < 0 {
-					return errCodec
-				}
-				if f[k%3], data = x, data[n:]; k%3 == 2 {
-					fr := Frame{Line: int(min(f[2], math.MaxInt32))}
-					set(&fr.Function, f[0])
-					set(&fr.File, f[1])
-					st = append(st, fr)
-				} else if len(data) == 0 {
-					return errCodec // not whole frames
-				}
-			}
-			d.scratch = st
-			if hasKey && Stack(st).contentKey() != key {
-				return errStackKey
-			}
-			if d.in == nil || len(st) == 0 {
-				sv.Stack = slices.Clone(st)
-				break
-			}
-			h := d.in.salt
-			for i := range st {
-				h = mixHash(h, frameHash(&st[i]))
-			}
-			sv.Stack = d.in.stackOf(h, len(st), func(i int) *Frame { return &st[i] }, nil)
-			if hasKey {
-				d.in.keepStackKey(key, sv.Stack)
-			}
+			sv.Stack, err = d.stack(data, key, hasKey, str)
 		case 6:
 			sv.StackValue = protowire.DecodeZigZag(v)
 		case 7:
-			g := &GoroutineInfo{}
-			e := fields(data, func(num protowire.Number, _ protowire.Type, v uint64, data []byte) error {
-				switch num {
-				case 1:
-					var st StateCount
-					if e := fields(data, func(num protowire.Number, _ protowire.Type, v uint64, _ []byte) error {
-						switch num {
-						case 1:
-							set(&st.State, v)
-						case 2:
-							st.Count = int(min(v, math.MaxInt32))
-						}
-						return nil
-					}); e != nil {
-						return e
-					}
-					g.States = append(g.States, st)
-				case 2:
-					g.MaxWait = time.Duration(min(v, math.MaxInt64))
-				case 3:
-					g.Leaked = int(min(v, math.MaxInt32))
-				case 4:
-					set(&g.CreatedBy, v)
-				}
-				return nil
-			})
-			if e != nil {
-				return e
-			}
-			sv.Goroutines = g
+			sv.Goroutines, err = decodeGoroutines(data, str)
 		}
 		return err
 	})
 	return sv, errors.Join(err, e)
+}
+
+// stack decodes a stack's frames (packed string indexes and lines),
+// checks them against their content key when there is one, and returns
+// the shared stack when d has an Interner.
+func (d *siteDecoder) stack(data []byte, key [2]uint64, hasKey bool, str func(uint64) (string, error)) (Stack, error) {
+	var err error
+	set := func(dst *string, v uint64) {
+		if err == nil {
+			*dst, err = str(v)
+		}
+	}
+	st := d.scratch[:0]
+	var f [3]uint64
+	for k := 0; len(data) > 0; k++ {
+		x, n := protowire.ConsumeVarint(data)
+		if n < 0 {
+			return nil, errCodec
+		}
+		if f[k%3], data = x, data[n:]; k%3 == 2 {
+			fr := Frame{Line: int(min(f[2], math.MaxInt32))}
+			set(&fr.Function, f[0])
+			set(&fr.File, f[1])
+			st = append(st, fr)
+		} else if len(data) == 0 {
+			return nil, errCodec // not whole frames
+		}
+	}
+	d.scratch = st
+	if err != nil {
+		return nil, err
+	}
+	if hasKey && Stack(st).contentKey() != key {
+		return nil, errStackKey
+	}
+	if d.in == nil || len(st) == 0 {
+		return slices.Clone(st), nil
+	}
+	h := d.in.salt
+	for i := range st {
+		h = mixHash(h, frameHash(&st[i]))
+	}
+	shared := d.in.stackOf(h, len(st), func(i int) *Frame { return &st[i] }, nil)
+	if hasKey {
+		d.in.keepStackKey(key, shared)
+	}
+	return shared, nil
+}
+
+// decodeGoroutines decodes what appendGoroutines wrote.
+func decodeGoroutines(data []byte, str func(uint64) (string, error)) (*GoroutineInfo, error) {
+	var err error
+	set := func(dst *string, v uint64) {
+		if err == nil {
+			*dst, err = str(v)
+		}
+	}
+	g := &GoroutineInfo{}
+	e := fields(data, func(num protowire.Number, _ protowire.Type, v uint64, data []byte) error {
+		switch num {
+		case 1:
+			var st StateCount
+			if e := fields(data, func(num protowire.Number, _ protowire.Type, v uint64, _ []byte) error {
+				switch num {
+				case 1:
+					set(&st.State, v)
+				case 2:
+					st.Count = int(min(v, math.MaxInt32))
+				}
+				return nil
+			}); e != nil {
+				return e
+			}
+			g.States = append(g.States, st)
+		case 2:
+			g.MaxWait = time.Duration(min(v, math.MaxInt64))
+		case 3:
+			g.Leaked = int(min(v, math.MaxInt32))
+		case 4:
+			set(&g.CreatedBy, v)
+		}
+		return nil
+	})
+	if err = errors.Join(err, e); err != nil {
+		return nil, err
+	}
+	return g, nil
 }
