@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash"
 	"hash/maphash"
 	"path/filepath"
 )
@@ -34,44 +35,69 @@ const reductionVersion = 1
 // run, and a machinery rule without an id cannot be told apart from
 // another.
 func (o *DecodeOptions) cacheKey(data []byte, file string) (key string, ok bool) {
-	if o.Cache == nil || o.Seed != (maphash.Seed{}) {
+	return o.cacheKeySum(sha256.Sum256(data), file)
+}
+
+// cacheKeySum is cacheKey given the SHA-256 of the file's bytes.
+func (o *DecodeOptions) cacheKeySum(sum [sha256.Size]byte, file string) (key string, ok bool) {
+	if o.Cache == nil {
 		return "", false
 	}
 	h := sha256.New()
-	num := func(v int64) {
-		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], uint64(v))
-		h.Write(b[:])
+	w := keyWriter{h}
+	w.str("leakdiff reduced snapshot")
+	if !o.writeReduction(w) {
+		return "", false
 	}
-	str := func(s string) { num(int64(len(s))); h.Write([]byte(s)) }
-	str("leakdiff reduced snapshot")
-	num(snapshotCodecVersion)
-	num(reductionVersion)
-	num(maxInput(o))
-	p := &o.Sites
-	num(int64(p.Granularity))
-	num(int64(p.Mode))
-	if p.Match != nil {
-		str(p.Match.String())
-	} else {
-		num(-1)
-	}
-	if p.Machinery == nil {
-		num(-1) // DefaultMachinery, fixed by the build
-	} else {
-		num(int64(len(p.Machinery)))
-		for _, r := range p.Machinery {
-			if r.ID == "" {
-				return "", false
-			}
-			str(r.ID)
-			str(r.Why) // user rules carry their regexp here
-		}
-	}
-	str(filepath.Base(file))
-	sum := sha256.Sum256(data)
+	w.str(filepath.Base(file))
 	h.Write(sum[:])
 	return hex.EncodeToString(h.Sum(nil)), true
+}
+
+// keyWriter writes numbers and strings into a key's hash unambiguously.
+type keyWriter struct{ h hash.Hash }
+
+func (w keyWriter) num(v int64) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(v))
+	w.h.Write(b[:])
+}
+
+func (w keyWriter) str(s string) { w.num(int64(len(s))); w.h.Write([]byte(s)) }
+
+// writeReduction writes the encoding's and the reduction's versions and
+// every option that changes what a file reduces to (site policy, size
+// limit); false when its snapshots cannot be cached: a seeded digest
+// differs from run to run, and a machinery rule without an id cannot be
+// told apart from another.
+func (o *DecodeOptions) writeReduction(w keyWriter) bool {
+	if o.Seed != (maphash.Seed{}) {
+		return false
+	}
+	w.num(snapshotCodecVersion)
+	w.num(reductionVersion)
+	w.num(maxInput(o))
+	p := &o.Sites
+	w.num(int64(p.Granularity))
+	w.num(int64(p.Mode))
+	if p.Match != nil {
+		w.str(p.Match.String())
+	} else {
+		w.num(-1)
+	}
+	if p.Machinery == nil {
+		w.num(-1) // DefaultMachinery, fixed by the build
+		return true
+	}
+	w.num(int64(len(p.Machinery)))
+	for _, r := range p.Machinery {
+		if r.ID == "" {
+			return false
+		}
+		w.str(r.ID)
+		w.str(r.Why) // user rules carry their regexp here
+	}
+	return true
 }
 
 // fromCache returns the cached snapshot under key, or nil on a miss or an

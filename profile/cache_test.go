@@ -46,6 +46,7 @@ func canonical(l *Loaded) ([]Snapshot, []string) {
 	for i := range snaps {
 		s := &snaps[i]
 		s.internedNames = false
+		s.stat, s.sum = fileStat{}, [32]byte{} // which file, not what it holds
 		if len(s.Labels) == 0 {
 			s.Labels = nil
 		}

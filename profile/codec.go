@@ -530,7 +530,10 @@ func (d *siteDecoder) stack(data []byte, key [2]uint64, hasKey bool, str func(ui
 	if hasKey && Stack(st).contentKey() != key {
 		return nil, errStackKey
 	}
-	if d.in == nil || len(st) == 0 {
+	if len(st) == 0 {
+		return nil, nil // as decoders leave a site without frames
+	}
+	if d.in == nil {
 		return slices.Clone(st), nil
 	}
 	h := d.in.salt

@@ -40,6 +40,8 @@ type DecodeOptions struct {
 	// keyed by file content and the options above, and gives them back
 	// instead of decoding the same bytes again. Unused with a Seed.
 	Cache Cache
+
+	sums bool // ReadFile keeps each file's SHA-256 (Load with a State)
 }
 
 // bufPool recycles the buffers snapshots are inflated into: a day of

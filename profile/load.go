@@ -3,6 +3,7 @@ package profile
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +41,12 @@ type LoadOptions struct {
 	// Only Align reads folded snapshots' values; leave it off to read
 	// Sites (leakdiff diff does).
 	Fold bool
+	// State, when set with Fold, keeps what a Load folded and the
+	// headers of its files, under a key of the inputs' folders and the
+	// options; a Load of the same folders reads only the files added
+	// since (see loadState). Its entries are written whole or not at all
+	// by the Cache; one that does not decode is ignored and rewritten.
+	State Cache
 }
 
 // Skipped is an input that gave no snapshot, with the reason.
@@ -60,6 +67,9 @@ type Loaded struct {
 	Skipped []Skipped
 	// Warnings are remarks on the inputs as a whole.
 	Warnings []string
+	// Reused counts the snapshots taken from the load state
+	// (LoadOptions.State) instead of their files.
+	Reused int
 }
 
 const stdinName = "-"
@@ -94,10 +104,39 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 		workers = runtime.GOMAXPROCS(0)
 	}
 	folded := &fold{}
+	// With a load state of these inputs, the files it holds are not read.
+	var reuse map[string]*stateFile
+	verified := 0
+	stateKey, useState := "", false
+	if opts.Fold && opts.State != nil {
+		if stateKey, useState = opts.stateKey(files); useState {
+			opts.Decode.sums = true
+			if st := readState(opts.State, stateKey, opts.Decode.Interner); st != nil {
+				if reuse, verified = st.reusable(files); reuse != nil {
+					folded = st.fold
+				}
+			}
+		}
+	}
+	var todo []int
+	for i, f := range files {
+		if sf := reuse[f]; sf != nil {
+			snap := sf.snap
+			snap.stat, snap.sum = sf.stat, sf.sum
+			noteFuture(&snap, now)
+			results[i] = result{snap: &snap}
+			res.Reused++
+			continue
+		}
+		todo = append(todo, i)
+	}
+	if opts.Progress != nil && res.Reused > 0 {
+		opts.Progress(res.Reused, len(files))
+	}
 	jobs := make(chan int)
-	done := make(chan int, len(files)) // workers never wait on a reader that left
+	done := make(chan int, len(todo)) // workers never wait on a reader that left
 	var wg sync.WaitGroup
-	for range min(workers, max(len(files), 1)) {
+	for range min(workers, max(len(todo), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -123,7 +162,7 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 	}
 	go func() {
 		defer close(jobs)
-		for i := range files {
+		for _, i := range todo {
 			select {
 			case jobs <- i:
 			case <-ctx.Done():
@@ -134,7 +173,7 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 	go func() { wg.Wait(); close(done) }()
 	// Once ctx is done, Load returns without waiting for the files being
 	// read: one may be a pipe that never ends (standard input).
-	for n := 1; ; n++ {
+	for n := res.Reused + 1; ; n++ {
 		select {
 		case _, ok := <-done:
 			if ok {
@@ -157,6 +196,14 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 			continue
 		}
 		res.Snapshots = append(res.Snapshots, *r.snap)
+	}
+	if useState && (reuse == nil || len(res.Snapshots) > res.Reused || verified > 0) {
+		// Before sources are named: a state holds snapshots as read.
+		snaps := make([]*Snapshot, len(res.Snapshots))
+		for i := range res.Snapshots {
+			snaps[i] = &res.Snapshots[i]
+		}
+		_ = opts.State.Put(stateKey, encodeState(folded, snaps, now)) // a state not kept only costs time // a state not kept only costs time
 	}
 	AssignSources(res.Snapshots, &opts)
 	return res, nil
@@ -190,7 +237,7 @@ func finish(snap *Snapshot, file string, now time.Time) {
 // (days): a week after now.
 func noteFuture(snap *Snapshot, now time.Time) {
 	if snap.TimeFrom != TimeUnknown && snap.Time.After(now.Add(7*24*time.Hour)) {
-		snap.Notes = append(snap.Notes, fmt.Sprintf("taken at %s, in the future (time from the %s): a wrong clock; ordered by it anyway", snap.Time.Format(time.RFC3339), snap.TimeFrom))
+		snap.Notes = append(snap.Notes, futureNote(snap))
 	}
 }
 
@@ -256,20 +303,24 @@ func ReadFile(r io.Reader, size int64, file string, o *DecodeOptions, now time.T
 	if n > limit {
 		return nil, fmt.Errorf("read: %w: larger than the limit of %s (--max-snapshot-size)", ErrTooLarge, byteSize(limit))
 	}
-	key, cached := o.cacheKey(buf.Bytes(), file)
+	var sum [sha256.Size]byte
+	if o.Cache != nil || o.sums {
+		sum = sha256.Sum256(buf.Bytes())
+	}
+	key, cached := o.cacheKeySum(sum, file)
+	var snap *Snapshot
 	if cached {
-		if snap := o.fromCache(key); snap != nil {
-			finish(snap, file, now)
-			return snap, nil
+		snap = o.fromCache(key)
+	}
+	if snap == nil {
+		if snap, err = decode(buf.Bytes(), file, o, h); err != nil {
+			return nil, err
+		}
+		if cached {
+			o.toCache(key, snap)
 		}
 	}
-	snap, err := decode(buf.Bytes(), file, o, h)
-	if err != nil {
-		return nil, err
-	}
-	if cached {
-		o.toCache(key, snap)
-	}
+	snap.sum = sum
 	finish(snap, file, now)
 	return snap, nil
 }
@@ -288,10 +339,17 @@ func loadFile(path string, o *DecodeOptions, now time.Time) (*Snapshot, error) {
 	}
 	defer f.Close()
 	size := int64(-1)
-	if fi, err := f.Stat(); err == nil {
+	var st fileStat
+	fi, err := f.Stat() // before reading: a change while reading shows next time
+	if err == nil {
 		size = fi.Size()
+		st, _ = statOf(fi)
 	}
-	return ReadFile(f, size, path, o, now)
+	snap, err := ReadFile(f, size, path, o, now)
+	if snap != nil {
+		snap.stat = st
+	}
+	return snap, err
 }
 
 // expand turns arguments into a list of files, recording the arguments that

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"crypto/sha256"
 	"time"
 )
 
@@ -56,6 +57,11 @@ type Snapshot struct {
 	fold     *fold
 	foldKey  foldKey
 	foldSlot int
+
+	// stat and sum identify the file it was read from, for a load state
+	// (zero unless Load keeps one).
+	stat fileStat
+	sum  [sha256.Size]byte
 }
 
 // Folded reports whether s's per-site values were folded into its

@@ -1,0 +1,573 @@
+package profile
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// A load state is what a Load folded (its groups' columns) and, per file,
+// the snapshot's header, where its values went and how to know the file
+// again. The everyday loop adds a snapshot to a folder and analyses the
+// folder again: with the state of the last run, only the new file is read
+// and decoded (LoadOptions.State).
+//
+// A file is known again, without reading it, by its size, modification
+// and change times, inode and device, as git knows its index: a file
+// rewritten since has another change time, which no tool sets back. A file
+// changed within two seconds before the state's run began (the clock tick
+// of some file systems) is read and checked against its SHA-256 instead,
+// as is every file where the platform gives no change time. The state is
+// used only when every file it holds is unchanged and still an input: a
+// file changed or gone would leave its values in the columns, so the
+// state is then dropped and the load starts from the files.
+//
+//	State:  1 version (varint, must be 1)  2 strings (bytes, repeated: the table)
+//	        3 start (varint Unix ns, zigzag: when the writing run began)
+//	        4 group (bytes, repeated)  5 file (bytes, repeated)
+//	Group:  1 source (index) 2 kind (varint) 3 slots (varint) 4 site (bytes, repeated)
+//	Site:   1 function 2 file (indexes) 3 line (varint)
+//	        4 column (bytes, repeated: one per metric, packed tokens)
+//	        5 seen (bytes: little-endian 64-bit words)
+//	        6 stack (bytes, repeated: 1 key, 2 frames as in the snapshot
+//	          encoding, 3 max (zigzag), 4 slot, 5 ties (words as seen))
+//	        7 goroutines (bytes, repeated: 1 slot, 2 details as in the
+//	          snapshot encoding)
+//	File:   1 path (index) 2 size 3 mtime ns (zigzag) 4 ctime ns (zigzag)
+//	        5 inode 6 device 7 SHA-256 (bytes) 8 group (varint: index+1, 0
+//	        for none) 9 slot 10 header (bytes: snapshot fields 3 to 16)
+const stateCodecVersion = 1
+
+// racyWindow: a file changed this close before a state's run began is
+// checked by content, not by its times.
+const racyWindow = 2 * time.Second
+
+// fileStat identifies a file's content without reading it (statOf).
+type fileStat struct {
+	size, mtime, ctime int64
+	ino, dev           uint64
+}
+
+// stateFile is one file of a load state.
+type stateFile struct {
+	path  string
+	stat  fileStat
+	sum   [sha256.Size]byte
+	snap  Snapshot // its header; folded into group at slot
+	group int      // index in loadState.keys, -1 for none
+	slot  int
+}
+
+type loadState struct {
+	start time.Time
+	keys  []foldKey
+	fold  *fold
+	files []stateFile
+}
+
+// stateKey names the state of a load of files with o: its folders (and
+// the working folder the paths are relative to), and every option that
+// changes what a file reduces to or which series it joins. ok is false
+// when snapshots cannot be cached (see cacheKey) or one input is
+// standard input.
+func (o *LoadOptions) stateKey(files []string) (key string, ok bool) {
+	d := &o.Decode
+	h := sha256.New()
+	w := keyWriter{h}
+	w.str("leakdiff load state")
+	w.num(stateCodecVersion)
+	if !d.writeReduction(w) {
+		return "", false
+	}
+	w.str(o.Source)
+	w.str(o.SourceLabel)
+	if o.SourceRegexp != nil {
+		w.str(o.SourceRegexp.String())
+	} else {
+		w.num(-1)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	w.str(wd)
+	var dirs []string
+	for _, f := range files {
+		if f == stdinName {
+			return "", false
+		}
+		dirs = append(dirs, filepath.Dir(f))
+	}
+	slices.Sort(dirs)
+	dirs = slices.Compact(dirs)
+	w.num(int64(len(dirs)))
+	for _, d := range dirs {
+		w.str(d)
+	}
+	return hex.EncodeToString(h.Sum(nil)), true
+}
+
+// encodeState encodes the fold f and the files that went into it (each
+// snapshot with its stat and sum: see Load), start being when the load
+// began.
+func encodeState(f *fold, snaps []*Snapshot, start time.Time) []byte {
+	t := &strTable{index: map[strKey]uint64{}}
+	body := appendZigZag(nil, 3, start.UnixNano())
+	keys := make([]foldKey, 0, len(f.groups))
+	for k := range f.groups {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b foldKey) int {
+		if a.source != b.source {
+			if a.source < b.source {
+				return -1
+			}
+			return 1
+		}
+		return int(a.kind) - int(b.kind)
+	})
+	index := map[foldKey]int{}
+	var gb, sb, xb []byte
+	for i, k := range keys {
+		index[k] = i
+		g := f.groups[k]
+		gb = gb[:0]
+		gb = protowire.AppendTag(gb, 1, protowire.VarintType)
+		gb = protowire.AppendVarint(gb, t.id(k.source))
+		gb = protowire.AppendTag(gb, 2, protowire.VarintType)
+		gb = protowire.AppendVarint(gb, uint64(k.kind))
+		gb = protowire.AppendTag(gb, 3, protowire.VarintType)
+		gb = protowire.AppendVarint(gb, uint64(g.slots))
+		for _, fs := range g.sites {
+			sb = appendSite(sb[:0], t, fs.site)
+			for _, col := range fs.vals {
+				sb = protowire.AppendTag(sb, 4, protowire.BytesType)
+				sb = protowire.AppendBytes(sb, col.b)
+			}
+			sb = protowire.AppendTag(sb, 5, protowire.BytesType)
+			sb = protowire.AppendBytes(sb, appendWords(xb[:0], fs.seen))
+			for _, st := range fs.stacks {
+				xb = appendStack(xb[:0], t, 1, 2, st.stack)
+				xb = appendZigZag(xb, 3, st.max)
+				xb = protowire.AppendTag(xb, 4, protowire.VarintType)
+				xb = protowire.AppendVarint(xb, uint64(st.slot))
+				if st.ties != nil {
+					xb = protowire.AppendTag(xb, 5, protowire.BytesType)
+					xb = protowire.AppendBytes(xb, appendWords(nil, st.ties))
+				}
+				sb = protowire.AppendTag(sb, 6, protowire.BytesType)
+				sb = protowire.AppendBytes(sb, xb)
+			}
+			for _, sg := range fs.gors {
+				xb = xb[:0]
+				xb = protowire.AppendTag(xb, 1, protowire.VarintType)
+				xb = protowire.AppendVarint(xb, uint64(sg.slot))
+				xb = protowire.AppendTag(xb, 2, protowire.BytesType)
+				xb = protowire.AppendBytes(xb, appendGoroutines(nil, t, sg.info))
+				sb = protowire.AppendTag(sb, 7, protowire.BytesType)
+				sb = protowire.AppendBytes(sb, xb)
+			}
+			gb = protowire.AppendTag(gb, 4, protowire.BytesType)
+			gb = protowire.AppendBytes(gb, sb)
+		}
+		body = protowire.AppendTag(body, 4, protowire.BytesType)
+		body = protowire.AppendBytes(body, gb)
+	}
+	var fb []byte
+	for _, s := range snaps {
+		fb = fb[:0]
+		fb = protowire.AppendTag(fb, 1, protowire.VarintType)
+		fb = protowire.AppendVarint(fb, t.id(s.File))
+		fb = protowire.AppendTag(fb, 2, protowire.VarintType)
+		fb = protowire.AppendVarint(fb, uint64(s.stat.size))
+		fb = appendZigZag(fb, 3, s.stat.mtime)
+		fb = appendZigZag(fb, 4, s.stat.ctime)
+		fb = protowire.AppendTag(fb, 5, protowire.VarintType)
+		fb = protowire.AppendVarint(fb, s.stat.ino)
+		fb = protowire.AppendTag(fb, 6, protowire.VarintType)
+		fb = protowire.AppendVarint(fb, s.stat.dev)
+		fb = protowire.AppendTag(fb, 7, protowire.BytesType)
+		fb = protowire.AppendBytes(fb, s.sum[:])
+		if s.fold != nil {
+			fb = protowire.AppendTag(fb, 8, protowire.VarintType)
+			fb = protowire.AppendVarint(fb, uint64(index[s.foldKey]+1))
+			fb = protowire.AppendTag(fb, 9, protowire.VarintType)
+			fb = protowire.AppendVarint(fb, uint64(s.foldSlot))
+		}
+		// The header as read, before Load names sources; a note on a
+		// time in the future is made again against the next run's clock.
+		h := *s
+		h.Notes = slices.DeleteFunc(slices.Clone(h.Notes), func(n string) bool { return n == futureNote(s) })
+		fb = protowire.AppendTag(fb, 10, protowire.BytesType)
+		fb = protowire.AppendBytes(fb, h.appendHeader(nil, t))
+		body = protowire.AppendTag(body, 5, protowire.BytesType)
+		body = protowire.AppendBytes(body, fb)
+	}
+	return t.appendTable(stateCodecVersion, body)
+}
+
+func appendWords(b []byte, words []uint64) []byte {
+	for _, w := range words {
+		b = binary.LittleEndian.AppendUint64(b, w)
+	}
+	return b
+}
+
+func readWords(b []byte) ([]uint64, error) {
+	if len(b)%8 != 0 {
+		return nil, errCodec
+	}
+	w := make([]uint64, len(b)/8)
+	for i := range w {
+		w[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+	return w, nil
+}
+
+// maxStateSlots bounds a group's slots in a state: more snapshots than any
+// load reads, so that a crafted count cannot ask for memory.
+const maxStateSlots = 1 << 24
+
+// decodeState decodes what encodeState wrote, interning names and stacks
+// with in, refusing anything malformed or inconsistent (a slot outside its
+// group, a column longer than its group, two files in one slot) with an
+// error, never a panic.
+func decodeState(data []byte, in *Interner) (*loadState, error) {
+	version, str, rest, err := readTable(data, in)
+	if err != nil {
+		return nil, err
+	}
+	if version != stateCodecVersion {
+		return nil, fmt.Errorf("%w %d (this build reads %d)", ErrCodecVersion, version, stateCodecVersion)
+	}
+	st := &loadState{fold: &fold{groups: map[foldKey]*foldGroup{}}}
+	var groups []*foldGroup
+	sd := siteDecoder{in: in}
+	err = fields(rest, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
+		switch num {
+		case 3:
+			st.start = time.Unix(0, protowire.DecodeZigZag(v))
+		case 4:
+			k, g, err := decodeGroup(b, str, &sd)
+			if err != nil {
+				return err
+			}
+			if st.fold.groups[k] != nil {
+				return fmt.Errorf("%w: a group twice", errCodec)
+			}
+			st.fold.groups[k] = g
+			st.keys = append(st.keys, k)
+			groups = append(groups, g)
+		case 5:
+			f, err := decodeStateFile(b, str)
+			if err != nil {
+				return err
+			}
+			st.files = append(st.files, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	taken := make([]map[int]bool, len(groups))
+	for i := range st.files {
+		f := &st.files[i]
+		if f.group < 0 {
+			continue
+		}
+		if f.group >= len(groups) || f.slot >= groups[f.group].slots || taken[f.group][f.slot] {
+			return nil, fmt.Errorf("%w: a file's slot is outside its group or taken", errCodec)
+		}
+		if taken[f.group] == nil {
+			taken[f.group] = map[int]bool{}
+		}
+		taken[f.group][f.slot] = true
+		f.snap.fold, f.snap.foldKey, f.snap.foldSlot = st.fold, st.keys[f.group], f.slot
+	}
+	// Every slot is a file's: a group's columns are no longer than the
+	// files the state holds.
+	for i, g := range groups {
+		if len(taken[i]) != g.slots {
+			return nil, fmt.Errorf("%w: a group of %d slots holds %d files", errCodec, g.slots, len(taken[i]))
+		}
+	}
+	return st, nil
+}
+
+func decodeGroup(b []byte, str func(uint64) (string, error), sd *siteDecoder) (foldKey, *foldGroup, error) {
+	var k foldKey
+	g := &foldGroup{idx: map[Site]int32{}}
+	var err error
+	var sites [][]byte
+	e := fields(b, func(num protowire.Number, _ protowire.Type, v uint64, data []byte) error {
+		switch num {
+		case 1:
+			k.source, err = str(v)
+		case 2:
+			if v >= uint64(len(kindNames)) {
+				return errCodec
+			}
+			k.kind = Kind(v)
+		case 3:
+			if v > maxStateSlots {
+				return errCodec
+			}
+			g.slots = int(v)
+		case 4:
+			sites = append(sites, data) // once slots is known
+		}
+		return err
+	})
+	if e != nil {
+		return k, nil, e
+	}
+	for _, data := range sites {
+		fs, err := decodeFoldSite(data, g.slots, str, sd)
+		if err != nil {
+			return k, nil, err
+		}
+		if _, dup := g.idx[fs.site]; dup {
+			return k, nil, fmt.Errorf("%w: a site twice in a group", errCodec)
+		}
+		g.idx[fs.site] = int32(len(g.sites))
+		g.sites = append(g.sites, fs)
+	}
+	return k, g, nil
+}
+
+func decodeFoldSite(b []byte, slots int, str func(uint64) (string, error), sd *siteDecoder) (*foldSite, error) {
+	fs := &foldSite{}
+	var err error
+	inSlots := func(words []uint64) bool { // no bit at slots or past it
+		for w, word := range words {
+			if from := slots - 64*w; from <= 0 && word != 0 || from > 0 && from < 64 && word>>from != 0 {
+				return false
+			}
+		}
+		return true
+	}
+	e := fields(b, func(num protowire.Number, _ protowire.Type, v uint64, data []byte) error {
+		switch num {
+		case 1:
+			fs.site.Function, err = str(v)
+		case 2:
+			fs.site.File, err = str(v)
+		case 3:
+			fs.site.Line = int(min(v, 1<<31-1))
+		case 4:
+			p, ok := unpack(data, slots)
+			if !ok {
+				return fmt.Errorf("%w: a malformed column", errCodec)
+			}
+			fs.vals = append(fs.vals, p)
+		case 5:
+			if fs.seen, err = readWords(data); err == nil && !inSlots(fs.seen) {
+				err = fmt.Errorf("%w: a site seen outside its group's slots", errCodec)
+			}
+		case 6:
+			fst, e := decodeFoldStack(data, slots, str, sd)
+			if e == nil && (fst.slot >= slots || !inSlots(fst.ties)) {
+				e = fmt.Errorf("%w: a stack's slot outside its group", errCodec)
+			}
+			fs.stacks, err = append(fs.stacks, fst), e
+		case 7:
+			var sg slotGoroutines
+			sg.slot = -1
+			err = fields(data, func(num protowire.Number, _ protowire.Type, v uint64, data []byte) error {
+				var e error
+				switch num {
+				case 1:
+					sg.slot = int(min(v, maxStateSlots))
+				case 2:
+					sg.info, e = decodeGoroutines(data, str)
+				}
+				return e
+			})
+			if err == nil && (sg.slot < 0 || sg.slot >= slots || sg.info == nil) {
+				err = fmt.Errorf("%w: goroutine details outside their group", errCodec)
+			}
+			fs.gors = append(fs.gors, sg)
+		}
+		return err
+	})
+	if e != nil {
+		return nil, e
+	}
+	return fs, nil
+}
+
+func decodeFoldStack(b []byte, slots int, str func(uint64) (string, error), sd *siteDecoder) (foldStack, error) {
+	var fst foldStack
+	var key [2]uint64
+	var hasKey, known bool
+	var err error
+	e := fields(b, func(num protowire.Number, _ protowire.Type, v uint64, data []byte) error {
+		switch num {
+		case 1:
+			if len(data) != 16 {
+				return errCodec
+			}
+			key = [2]uint64{binary.LittleEndian.Uint64(data), binary.LittleEndian.Uint64(data[8:])}
+			hasKey = true
+			fst.stack, known = sd.in.stackByKey(key)
+		case 2:
+			if !known {
+				fst.stack, err = sd.stack(data, key, hasKey, str)
+			}
+		case 3:
+			fst.max = protowire.DecodeZigZag(v)
+		case 4:
+			fst.slot = int(min(v, maxStateSlots))
+		case 5:
+			fst.ties, err = readWords(data)
+		}
+		return err
+	})
+	return fst, e
+}
+
+func decodeStateFile(b []byte, str func(uint64) (string, error)) (stateFile, error) {
+	f := stateFile{group: -1, snap: Snapshot{Cumulative: -1, internedNames: true}}
+	var err error
+	hasSum := false
+	e := fields(b, func(num protowire.Number, _ protowire.Type, v uint64, data []byte) error {
+		switch num {
+		case 1:
+			f.path, err = str(v)
+		case 2:
+			f.stat.size = int64(min(v, 1<<63-1))
+		case 3:
+			f.stat.mtime = protowire.DecodeZigZag(v)
+		case 4:
+			f.stat.ctime = protowire.DecodeZigZag(v)
+		case 5:
+			f.stat.ino = v
+		case 6:
+			f.stat.dev = v
+		case 7:
+			if len(data) != sha256.Size {
+				return errCodec
+			}
+			copy(f.sum[:], data)
+			hasSum = true
+		case 8:
+			f.group = int(min(v, maxStateSlots)) - 1
+		case 9:
+			f.slot = int(min(v, maxStateSlots))
+		case 10:
+			err = fields(data, func(num protowire.Number, _ protowire.Type, v uint64, data []byte) error {
+				return f.snap.headerField(num, v, data, str)
+			})
+		}
+		return err
+	})
+	if e == nil && (!hasSum || f.path == "" || len(f.snap.Totals) != len(f.snap.Metrics)) {
+		e = fmt.Errorf("%w: a file without its path, sum or totals", errCodec)
+	}
+	return f, e
+}
+
+// unpack returns the packed column of tokens b, ready to take more
+// values, checking every token; false when b is malformed or holds more
+// than max values.
+func unpack(b []byte, limit int) (packed, bool) {
+	p := packed{b: b[:len(b):len(b)]} // add must not write into what follows b
+	var v int64
+	for len(b) > 0 {
+		u, k := binary.Uvarint(b)
+		if k <= 0 || u == 1 && len(b) < k+8 {
+			return packed{}, false
+		}
+		at := len(p.b) - len(b)
+		var n int
+		v, n, b = next(v, b)
+		if n > limit-int(p.n) {
+			return packed{}, false
+		}
+		p.n += int32(n)
+		p.last = v
+		if u&1 == 1 && u != 1 {
+			p.run, p.runAt = int32(n), int32(at)
+		} else {
+			p.run = 0
+		}
+	}
+	return p, true
+}
+
+// futureNote is the note noteFuture adds to s.
+func futureNote(s *Snapshot) string {
+	return fmt.Sprintf("taken at %s, in the future (time from the %s): a wrong clock; ordered by it anyway", s.Time.Format(time.RFC3339), s.TimeFrom)
+}
+
+// readState returns the state under key, or nil when there is none or it
+// does not decode: a load then starts from the files.
+func readState(c Cache, key string, in *Interner) *loadState {
+	data, ok := c.Get(key)
+	if !ok {
+		return nil
+	}
+	st, err := decodeState(data, in)
+	if err != nil {
+		return nil
+	}
+	return st
+}
+
+// reusable returns, per path, the state's files that are unchanged and
+// still inputs; nil when any of the state's files is not (changed, gone,
+// no longer an input): its values are in the columns, so the state cannot
+// be used. verified is how many were read to be checked.
+func (st *loadState) reusable(files []string) (byPath map[string]*stateFile, verified int) {
+	inputs := make(map[string]bool, len(files))
+	for _, f := range files {
+		inputs[f] = true
+	}
+	byPath = make(map[string]*stateFile, len(st.files))
+	for i := range st.files {
+		f := &st.files[i]
+		if !inputs[f.path] || byPath[f.path] != nil {
+			return nil, 0
+		}
+		fi, err := os.Stat(f.path)
+		if err != nil || !fi.Mode().IsRegular() {
+			return nil, 0
+		}
+		now, ok := statOf(fi)
+		if !ok || now != f.stat || time.Unix(0, now.ctime).After(st.start.Add(-racyWindow)) || time.Unix(0, now.mtime).After(st.start.Add(-racyWindow)) {
+			sum, err := fileSum(f.path, f.stat.size)
+			if err != nil || sum != f.sum {
+				return nil, 0
+			}
+			verified++
+			f.stat = now
+		}
+		byPath[f.path] = f
+	}
+	return byPath, verified
+}
+
+// fileSum is the SHA-256 of a file, refusing one whose size is not size.
+func fileSum(path string, size int64) ([sha256.Size]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(f, size+1))
+	if err == nil && n != size {
+		err = errors.New("size changed")
+	}
+	return [sha256.Size]byte(h.Sum(nil)), err
+}
