@@ -133,8 +133,8 @@ The table fits the terminal's width: long names are cut short in the middle
 // are read, grouped and reduced, which rules apply, and the report's form.
 func addInputFlags(c *cobra.Command, o *AnalyzeOptions) {
 	f := c.Flags()
-	f.BoolVar(&o.Cache, "cache", false, "keep each file's reduced snapshot in a cache (the user's cache folder; $LEAKDIFF_CACHE_DIR sets another and turns it on) and read it back next time")
-	f.BoolVar(&o.NoCache, "no-cache", false, "neither read nor write the cache, even with $LEAKDIFF_CACHE_DIR set")
+	f.BoolVar(&o.Cache, "cache", false, "also keep each file's reduced snapshot, for when the folder's state cannot be used (a file removed or changed); $LEAKDIFF_CACHE_DIR turns it on too")
+	f.BoolVar(&o.NoCache, "no-cache", false, "read every file and write nothing to the cache: neither the folder's state (kept by default in the user's cache folder, or $LEAKDIFF_CACHE_DIR) nor file entries")
 	f.StringVar(&o.Granularity, "granularity", "function", "tell sites apart by `mode`: function (name only) or line (function plus file:line)")
 	f.StringVar(&o.Site, "site", "auto", "which frame is a stack's site (`mode`): auto (leaf-most frame outside the runtime, standard library and allocators) or leaf")
 	f.StringVar(&o.SiteRegexp, "site-regexp", "", "take as site the leaf-most frame whose function matches this `regexp` (falls back to auto)")
@@ -431,7 +431,7 @@ func (o *AnalyzeOptions) prepare(lo *profile.LoadOptions, stdin io.Reader) (*rul
 		return nil, err
 	}
 	lo.Stdin = stdin
-	lo.Decode.Cache = cache.ForRun(o.Cache, o.NoCache, os.Getenv)
+	lo.Decode.Cache, lo.State = cache.ForRun(o.Cache, o.NoCache, os.Getenv)
 	lo.Fold = true
 	tuneGC()
 	return cat, nil

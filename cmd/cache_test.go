@@ -79,3 +79,70 @@ func TestAnalyzeCache(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeStateNewFiles: the everyday loop. A folder is analysed, gains
+// snapshots, and is analysed again from its state: the report is the one
+// read from the files alone, byte for byte, as it is after a snapshot is
+// removed (the state is then dropped) and with only the state on.
+func TestAnalyzeStateNewFiles(t *testing.T) {
+	cacheDir, dir := t.TempDir(), filepath.Join(t.TempDir(), "primary")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("LEAKDIFF_CACHE_DIR", cacheDir)
+	src := "../testdata/snapshots/primary"
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func(names ...string) {
+		t.Helper()
+		for _, n := range names {
+			b, err := os.ReadFile(filepath.Join(src, n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, n), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if len(names) < 6 {
+		t.Fatalf("%d snapshots in %s", len(names), src)
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		args = append(append([]string{"analyze", "--format", "json", "--min-severity", "info"}, args...), dir)
+		if code := Run(context.Background(), args, nil, &stdout, &stderr); code > 1 {
+			t.Fatalf("%q: exit %d: %s", args, code, stderr.String())
+		}
+		return noCacheArg.ReplaceAllString(stdout.String(), "") + "\x00" + stderr.String()
+	}
+	add(names[:len(names)-3]...)
+	run()
+	for _, step := range []struct {
+		what string
+		do   func()
+	}{
+		{"one snapshot added", func() { add(names[len(names)-3]) }},
+		{"two more", func() { add(names[len(names)-2:]...) }},
+		{"nothing changed", func() {}},
+		{"a snapshot removed", func() { os.Remove(filepath.Join(dir, names[0])) }},
+		{"and added back", func() { add(names[0]) }},
+	} {
+		step.do()
+		want := run("--no-cache")
+		if got := run(); got != want {
+			t.Fatalf("%s: the report differs from --no-cache's", step.what)
+		}
+	}
+	states, _ := filepath.Glob(filepath.Join(cacheDir, "*", "*.entry"))
+	if len(states) == 0 {
+		t.Fatal("nothing cached")
+	}
+}

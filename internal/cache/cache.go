@@ -71,33 +71,41 @@ func Open(dir string, o Options) (*Dir, error) {
 	return d, nil
 }
 
-// ForRun returns the cache a leakdiff run uses, or nil for none: none with
-// noCache, nor unless asked for (use, --cache) or given a directory
-// ($LEAKDIFF_CACHE_DIR, read through getenv); the user's is
-// os.UserCacheDir()/leakdiff, never touched by a test binary. Off by
-// default: a cold run writing entries is slower, and a warm one not yet
-// fast enough to make up for it (see the closing note of issue 19). Entries are in the namespace of this
-// build (see BuildID). A directory that cannot be made means no cache.
-func ForRun(use, noCache bool, getenv func(string) string) profile.Cache {
-	dir := getenv(EnvDir)
-	if noCache || !use && dir == "" {
-		return nil
+// ForRun returns the caches a leakdiff run uses, nil for none. state
+// keeps each folder's load state (what was folded, so that a folder
+// analysed again reads only its new files): on unless noCache. files keeps
+// each file's reduced snapshot: only when asked for (use, --cache) or given
+// a directory ($LEAKDIFF_CACHE_DIR, read through getenv), since writing an
+// entry per file slows a cold run (see the closing note of issue 19); it
+// helps when the state cannot be used (a file of the folder removed or
+// changed). Both live in one directory, by default os.UserCacheDir()/
+// leakdiff, never touched by a test binary. Entries are in the namespace
+// of this build (see BuildID). A directory that cannot be made means no
+// cache.
+func ForRun(use, noCache bool, getenv func(string) string) (files, state profile.Cache) {
+	if noCache {
+		return nil, nil
 	}
+	dir := getenv(EnvDir)
+	given := dir != ""
 	if dir == "" {
 		if testing.Testing() {
-			return nil
+			return nil, nil
 		}
 		ucd, err := os.UserCacheDir()
 		if err != nil {
-			return nil
+			return nil, nil
 		}
 		dir = filepath.Join(ucd, "leakdiff")
 	}
 	d, err := Open(dir, Options{Namespace: BuildID()})
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	return d
+	if use || given {
+		return d, d
+	}
+	return nil, d
 }
 
 // BuildID identifies the running build: its VCS revision when built from

@@ -132,20 +132,20 @@ func TestForRun(t *testing.T) {
 			return ""
 		}
 	}
-	if ForRun(true, true, env(dir)) != nil {
+	if f, s := ForRun(true, true, env(dir)); f != nil || s != nil {
 		t.Error("a cache with noCache")
 	}
-	if ForRun(false, false, env("")) != nil {
-		t.Error("a cache neither asked for nor given a directory")
-	}
-	if ForRun(true, false, env("")) != nil {
+	if f, s := ForRun(false, false, env("")); f != nil || s != nil {
 		t.Error("a test binary got the user's cache")
 	}
-	c := ForRun(false, false, env(dir)) // the directory alone asks for it
-	if c == nil {
+	if f, s := ForRun(true, false, env("")); f != nil || s != nil {
+		t.Error("a test binary got the user's cache with --cache")
+	}
+	f, s := ForRun(false, false, env(dir)) // the directory alone asks for both
+	if f == nil || s == nil {
 		t.Fatal("no cache in the given directory")
 	}
-	if err := c.Put(key(3), []byte("v")); err != nil {
+	if err := f.Put(key(3), []byte("v")); err != nil {
 		t.Fatal(err)
 	}
 	if len(entries(t, dir)) != 1 {
