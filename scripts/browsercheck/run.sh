@@ -39,7 +39,7 @@ PROBE
 fail=0
 check() { # name, leakdiff args...
   local name=$1; shift
-  "$work/leakdiff" analyze -f html -o "$work/$name.html" "$@"
+  "$work/leakdiff" analyze --no-cache -f html -o "$work/$name.html" "$@"
   # The probe goes just before </body>.
   awk -v f="$work/probe.html" '/<\/body>/ { while ((getline l < f) > 0) print l; close(f) } { print }' "$work/$name.html" > "$work/$name.probe.html"
   for w in 1400 420; do

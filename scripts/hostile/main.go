@@ -168,6 +168,10 @@ func measure(bin string, args []string, stdin io.Reader, timeout time.Duration) 
 	if timeout == 0 {
 		timeout = 2 * time.Minute
 	}
+	if len(args) > 0 && (args[0] == "analyze" || args[0] == "compare") {
+		// Every case cold, and no folder state left in the user's cache.
+		args = append([]string{args[0], "--no-cache"}, args[1:]...)
+	}
 	cmd := exec.Command(bin, args...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr, cmd.Stdin = io.Discard, &stderr, stdin
