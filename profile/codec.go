@@ -84,7 +84,7 @@ func (s *Snapshot) MarshalBinary() ([]byte, error) {
 		}
 		sb = protowire.AppendTag(sb, 4, protowire.BytesType)
 		sb = protowire.AppendBytes(sb, packed)
-		sb = appendStack(sb, t, 8, 5, sv.Stack)
+		sb = appendStack(sb, t, 8, 5, sv.Stack, Stack.contentKey)
 		sb = appendZigZag(sb, 6, sv.StackValue)
 		if g := sv.Goroutines; g != nil {
 			sb = protowire.AppendTag(sb, 7, protowire.BytesType)
@@ -182,9 +182,9 @@ func appendSite(b []byte, t *strTable, site Site) []byte {
 
 // appendStack appends a stack as its content key (field keyNum, when it
 // has frames) and its frames (field framesNum).
-func appendStack(b []byte, t *strTable, keyNum, framesNum protowire.Number, st Stack) []byte {
+func appendStack(b []byte, t *strTable, keyNum, framesNum protowire.Number, st Stack, key func(Stack) [2]uint64) []byte {
 	if len(st) > 0 {
-		k := st.contentKey()
+		k := key(st)
 		b = protowire.AppendTag(b, keyNum, protowire.BytesType)
 		b = protowire.AppendBytes(b, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, k[0]), k[1]))
 	}
@@ -434,7 +434,11 @@ func (s *Snapshot) headerField(num protowire.Number, v uint64, b []byte, str fun
 // only when new (a cache entry holds the stacks a run has mostly seen);
 // values are cut from one array per snapshot.
 type siteDecoder struct {
-	in      *Interner
+	in *Interner
+	// trusted: keys are taken as written (a load state, whose bytes the
+	// cache checked), not checked against the frames nor offered to
+	// cache entries (stackByKey).
+	trusted bool
 	scratch []Frame
 	values  []int64
 }
@@ -527,7 +531,7 @@ func (d *siteDecoder) stack(data []byte, key [2]uint64, hasKey bool, str func(ui
 	if err != nil {
 		return nil, err
 	}
-	if hasKey && Stack(st).contentKey() != key {
+	if hasKey && !d.trusted && Stack(st).contentKey() != key {
 		return nil, errStackKey
 	}
 	if len(st) == 0 {
@@ -541,7 +545,10 @@ func (d *siteDecoder) stack(data []byte, key [2]uint64, hasKey bool, str func(ui
 		h = mixHash(h, frameHash(&st[i]))
 	}
 	shared := d.in.stackOf(h, len(st), func(i int) *Frame { return &st[i] }, nil)
-	if hasKey {
+	switch {
+	case hasKey && d.trusted:
+		d.in.noteKey(key, shared)
+	case hasKey:
 		d.in.keepStackKey(key, shared)
 	}
 	return shared, nil

@@ -29,6 +29,40 @@ type Interner struct {
 	// (Stack.contentKey): each distinct stack's frames are read once.
 	keyMu sync.Mutex
 	byKey map[[2]uint64]Stack
+	// keyOf holds the content keys known of shared stacks (by their
+	// frames' memory), so that a stack written again is not hashed again.
+	keyOf map[stackID][2]uint64
+}
+
+type stackID struct {
+	first *Frame
+	n     int
+}
+
+// contentKey is st.contentKey(), hashed once per shared stack.
+func (in *Interner) contentKey(st Stack) [2]uint64 {
+	if in == nil || len(st) == 0 {
+		return st.contentKey()
+	}
+	id := stackID{&st[0], len(st)}
+	in.keyMu.Lock()
+	k, ok := in.keyOf[id]
+	in.keyMu.Unlock()
+	if !ok {
+		k = st.contentKey()
+		in.noteKey(k, st)
+	}
+	return k
+}
+
+// noteKey records k as the content key of shared stack st.
+func (in *Interner) noteKey(k [2]uint64, st Stack) {
+	in.keyMu.Lock()
+	defer in.keyMu.Unlock()
+	if in.keyOf == nil {
+		in.keyOf = map[stackID][2]uint64{}
+	}
+	in.keyOf[stackID{&st[0], len(st)}] = k
 }
 
 // stackByKey returns the stack of content key k, if one was kept.
@@ -47,6 +81,12 @@ func (in *Interner) keepStackKey(k [2]uint64, st Stack) {
 		in.byKey = map[[2]uint64]Stack{}
 	}
 	in.byKey[k] = st
+	if len(st) > 0 {
+		if in.keyOf == nil {
+			in.keyOf = map[stackID][2]uint64{}
+		}
+		in.keyOf[stackID{&st[0], len(st)}] = k
+	}
 }
 
 // fnName is a raw function name's normalised, interned form, its id (one

@@ -203,7 +203,7 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 		for i := range res.Snapshots {
 			snaps[i] = &res.Snapshots[i]
 		}
-		_ = opts.State.Put(stateKey, encodeState(folded, snaps, now)) // a state not kept only costs time // a state not kept only costs time
+		_ = opts.State.Put(stateKey, encodeState(folded, snaps, now, opts.Decode.Interner)) // a state not kept only costs time // a state not kept only costs time
 	}
 	AssignSources(res.Snapshots, &opts)
 	return res, nil

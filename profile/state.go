@@ -119,7 +119,7 @@ func (o *LoadOptions) stateKey(files []string) (key string, ok bool) {
 // encodeState encodes the fold f and the files that went into it (each
 // snapshot with its stat and sum: see Load), start being when the load
 // began.
-func encodeState(f *fold, snaps []*Snapshot, start time.Time) []byte {
+func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []byte {
 	t := &strTable{index: map[strKey]uint64{}}
 	body := appendZigZag(nil, 3, start.UnixNano())
 	keys := make([]foldKey, 0, len(f.groups))
@@ -156,7 +156,7 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time) []byte {
 			sb = protowire.AppendTag(sb, 5, protowire.BytesType)
 			sb = protowire.AppendBytes(sb, appendWords(xb[:0], fs.seen))
 			for _, st := range fs.stacks {
-				xb = appendStack(xb[:0], t, 1, 2, st.stack)
+				xb = appendStack(xb[:0], t, 1, 2, st.stack, in.contentKey)
 				xb = appendZigZag(xb, 3, st.max)
 				xb = protowire.AppendTag(xb, 4, protowire.VarintType)
 				xb = protowire.AppendVarint(xb, uint64(st.slot))
@@ -251,7 +251,7 @@ func decodeState(data []byte, in *Interner) (*loadState, error) {
 	}
 	st := &loadState{fold: &fold{groups: map[foldKey]*foldGroup{}}}
 	var groups []*foldGroup
-	sd := siteDecoder{in: in}
+	sd := siteDecoder{in: in, trusted: true}
 	err = fields(rest, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
 		switch num {
 		case 3:
@@ -409,7 +409,7 @@ func decodeFoldSite(b []byte, slots int, str func(uint64) (string, error), sd *s
 func decodeFoldStack(b []byte, slots int, str func(uint64) (string, error), sd *siteDecoder) (foldStack, error) {
 	var fst foldStack
 	var key [2]uint64
-	var hasKey, known bool
+	var hasKey bool
 	var err error
 	e := fields(b, func(num protowire.Number, _ protowire.Type, v uint64, data []byte) error {
 		switch num {
@@ -419,11 +419,8 @@ func decodeFoldStack(b []byte, slots int, str func(uint64) (string, error), sd *
 			}
 			key = [2]uint64{binary.LittleEndian.Uint64(data), binary.LittleEndian.Uint64(data[8:])}
 			hasKey = true
-			fst.stack, known = sd.in.stackByKey(key)
 		case 2:
-			if !known {
-				fst.stack, err = sd.stack(data, key, hasKey, str)
-			}
+			fst.stack, err = sd.stack(data, key, hasKey, str)
 		case 3:
 			fst.max = protowire.DecodeZigZag(v)
 		case 4:

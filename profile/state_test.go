@@ -273,7 +273,7 @@ func FuzzLoadState(f *testing.F) {
 		for i := range st.files {
 			snaps[i] = &st.files[i].snap
 		}
-		again, err := decodeState(encodeState(st.fold, snaps, st.start), NewInterner())
+		again, err := decodeState(encodeState(st.fold, snaps, st.start, NewInterner()), NewInterner())
 		if err != nil {
 			t.Fatalf("re-encoding does not decode: %v", err)
 		}
