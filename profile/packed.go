@@ -94,9 +94,15 @@ func (p *packed) allZero(from, to int) bool {
 // value it gives, how many times, and the rest of b.
 func next(v int64, b []byte) (int64, int, []byte) {
 	u, k := binary.Uvarint(b)
+	if k <= 0 {
+		return v, 0, nil // malformed (a load state's bytes are not walked before use): the end
+	}
 	b = b[k:]
 	switch {
 	case u == 1:
+		if len(b) < 8 {
+			return v, 0, nil
+		}
 		return int64(binary.LittleEndian.Uint64(b)), 1, b[8:]
 	case u&1 == 1:
 		return v, int(u >> 1), b

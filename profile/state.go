@@ -36,7 +36,8 @@ import (
 //	        4 group (bytes, repeated)  5 file (bytes, repeated)
 //	Group:  1 source (index) 2 kind (varint) 3 slots (varint) 4 site (bytes, repeated)
 //	Site:   1 function 2 file (indexes) 3 line (varint)
-//	        4 column (bytes, repeated: one per metric, packed tokens)
+//	        4 column (bytes, repeated: one per metric: 1 packed tokens,
+//	          2 values, 3 last value (zigzag), 4 run, 5 run token offset)
 //	        5 seen (bytes: little-endian 64-bit words)
 //	        6 stack (bytes, repeated: 1 key, 2 frames as in the snapshot
 //	          encoding, 3 max (zigzag), 4 slot, 5 ties (words as seen))
@@ -150,8 +151,16 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []by
 		for _, fs := range g.sites {
 			sb = appendSite(sb[:0], t, fs.site)
 			for _, col := range fs.vals {
+				xb = protowire.AppendTag(xb[:0], 1, protowire.BytesType)
+				xb = protowire.AppendBytes(xb, col.b)
+				for i, v := range [...]uint64{2: uint64(col.n), 3: protowire.EncodeZigZag(col.last), 4: uint64(col.run), 5: uint64(col.runAt)} {
+					if i >= 2 {
+						xb = protowire.AppendTag(xb, protowire.Number(i), protowire.VarintType)
+						xb = protowire.AppendVarint(xb, v)
+					}
+				}
 				sb = protowire.AppendTag(sb, 4, protowire.BytesType)
-				sb = protowire.AppendBytes(sb, col.b)
+				sb = protowire.AppendBytes(sb, xb)
 			}
 			sb = protowire.AppendTag(sb, 5, protowire.BytesType)
 			sb = protowire.AppendBytes(sb, appendWords(xb[:0], fs.seen))
@@ -474,30 +483,32 @@ func decodeStateFile(b []byte, str func(uint64) (string, error)) (stateFile, err
 	return f, e
 }
 
-// unpack returns the packed column of tokens b, ready to take more
-// values, checking every token; false when b is malformed or holds more
-// than max values.
+// unpack returns the packed column written as b, ready to take more
+// values; false when its counts are out of range (more values than
+// limit, a run token past the end). Its tokens are not walked: the cache
+// checked the state's bytes, and next reads a malformed token as the end.
 func unpack(b []byte, limit int) (packed, bool) {
-	p := packed{b: b[:len(b):len(b)]} // add must not write into what follows b
-	var v int64
-	for len(b) > 0 {
-		u, k := binary.Uvarint(b)
-		if k <= 0 || u == 1 && len(b) < k+8 {
-			return packed{}, false
+	var p packed
+	ok := true
+	err := fields(b, func(num protowire.Number, _ protowire.Type, v uint64, data []byte) error {
+		switch num {
+		case 1:
+			p.b = data[:len(data):len(data)] // add must not write into what follows
+		case 2:
+			ok = ok && v <= uint64(limit)
+			p.n = int32(min(v, maxStateSlots))
+		case 3:
+			p.last = protowire.DecodeZigZag(v)
+		case 4:
+			ok = ok && v <= uint64(limit)
+			p.run = int32(min(v, maxStateSlots))
+		case 5:
+			p.runAt = int32(min(v, maxStateSlots))
 		}
-		at := len(p.b) - len(b)
-		var n int
-		v, n, b = next(v, b)
-		if n > limit-int(p.n) {
-			return packed{}, false
-		}
-		p.n += int32(n)
-		p.last = v
-		if u&1 == 1 && u != 1 {
-			p.run, p.runAt = int32(n), int32(at)
-		} else {
-			p.run = 0
-		}
+		return nil
+	})
+	if err != nil || !ok || int(p.runAt) > len(p.b) || p.run > 0 && p.runAt == int32(len(p.b)) {
+		return packed{}, false
 	}
 	return p, true
 }
