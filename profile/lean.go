@@ -424,42 +424,19 @@ func (lp *leanProfile) str(i int64) (string, bool) {
 // real profiles keep a fraction of it.
 func leanBudget(n int) int { return 16<<20 + n }
 
-// checkEntries counts the functions, locations, mappings and strings of a
-// Profile before any is decoded, and refuses more than the site cap
-// allows: each function costs about a KiB to decode (its interned name,
-// frames), each location or string tens of bytes, and a hostile profile
-// of millions of them would take gigabytes. The largest real profiles we
-// know have 23,000 functions; the caps at the default size limit are
-// 131,072 functions and mappings, twice that many locations and eight
-// times that many strings.
-func checkEntries(data []byte, sp *SitePolicy) error {
-	var n [16]int
-	for b := data; len(b) > 0; {
-		num, typ, m := protowire.ConsumeTag(b)
-		if m < 0 {
-			return errLean
-		}
-		b = b[m:]
-		if m = protowire.ConsumeFieldValue(num, typ, b); m < 0 {
-			return errLean
-		}
-		b = b[m:]
-		if num < 16 && typ == protowire.BytesType {
-			n[num]++
-		}
-	}
+// entryCaps are the most functions, locations, mappings and strings (by
+// field number) a Profile may hold: each function costs about a KiB to
+// decode (its interned name, frames), each location or string tens of
+// bytes, and a hostile profile of millions of them would take gigabytes.
+// The largest real profiles we know have 23,000 functions; the caps at the
+// default size limit are 131,072 functions and mappings, twice that many
+// locations and eight times that many strings.
+func entryCaps(sp *SitePolicy) [7]int {
 	c := sp.siteCap()
-	for _, e := range []struct {
-		num  int
-		what string
-		cap  int
-	}{{3, "mappings", c}, {4, "locations", 2 * c}, {5, "functions", c}, {6, "strings", 8 * c}} {
-		if n[e.num] > e.cap {
-			return tooManySites(e.what, e.cap)
-		}
-	}
-	return nil
+	return [7]int{3: c, 4: 2 * c, 5: c, 6: 8 * c}
 }
+
+var entryNames = [7]string{3: "mappings", 4: "locations", 5: "functions", 6: "strings"}
 
 // overBudget refuses content whose stacks would hold more than
 // leanBudget: no profiler writes stacks that long over that many sites.
@@ -505,9 +482,11 @@ func leanTables(data []byte, in *Interner, sp *SitePolicy) (*leanProfile, error)
 	lp.reset(in, sp)
 	types, mappings, locs, funcs := lp.rawTypes[:0], lp.rawMappings[:0], lp.rawLocs[:0], lp.rawFuncs[:0]
 	defer func() { lp.rawTypes, lp.rawMappings, lp.rawLocs, lp.rawFuncs = types, mappings, locs, funcs }()
-	if err := checkEntries(data, sp); err != nil {
-		return nil, err
-	}
+	// One walk reads the top-level fields and counts the entries: none is
+	// held past its cap (entryCaps) and none is processed before all are
+	// counted and the whole buffer is known to be well formed.
+	var count [7]int
+	caps := entryCaps(sp)
 	for b := data; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
@@ -520,6 +499,12 @@ func leanTables(data []byte, in *Interner, sp *SitePolicy) (*leanProfile, error)
 				return nil, errLean
 			}
 			b = b[n:]
+			if num > 6 {
+				continue
+			}
+			if count[num]++; count[num] > caps[num] && num >= 3 {
+				continue // refused after the walk
+			}
 			switch num {
 			case 1:
 				types = append(types, v)
@@ -552,6 +537,11 @@ func leanTables(data []byte, in *Interner, sp *SitePolicy) (*leanProfile, error)
 			return nil, errLean
 		}
 		b = b[n:]
+	}
+	for num := 3; num <= 6; num++ {
+		if count[num] > caps[num] {
+			return nil, tooManySites(entryNames[num], caps[num])
+		}
 	}
 	if len(lp.strs) == 0 || lp.strs[0] != "" {
 		return nil, errLean // pprof requires an empty first string
