@@ -84,6 +84,7 @@ type leanProfile struct {
 	// Scratch kept between decodes (leanPool).
 	rawTypes, rawMappings, rawLocs, rawFuncs [][]byte
 	siteAt                                   []*idSiteAcc
+	idArena                                  []int32 // idSiteAcc.best
 	funcTable                                idTable[leanFunc]
 	locTable                                 idTable[int32]
 }
@@ -101,6 +102,7 @@ func (lp *leanProfile) reset(in *Interner, sp *SitePolicy) {
 	lp.locArr, lp.locFrames = lp.locArr[:0], lp.locFrames[:0]
 	lp.funcs, lp.locs = nil, nil
 	clear(lp.siteAt) // drop the last decode's accumulators
+	lp.idArena = lp.idArena[:0]
 }
 
 // unsafeString views b as a string without copying.
@@ -356,17 +358,21 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 			r.addLabel(strings.Clone(k), strings.Clone(v)) // kept beyond the decode
 		}
 		if quick && packed {
-			// Most samples of a large profile neither open a site nor
-			// outweigh its heaviest sample: only their values count.
-			// A heavier one is kept as its packed ids, turned into
-			// frames only if it is still the heaviest at the end. Ties
-			// compare stacks: the full path.
-			if acc := ir.quickSite(locRaw); acc != nil && vals[0] != acc.value {
+			// Most samples of a large profile do not outweigh their
+			// site's heaviest sample: only their values count. A
+			// heavier one, or a site's first, is kept as its packed
+			// ids, turned into frames only if it is still the heaviest
+			// at the end. Ties compare stacks: the full path.
+			acc := ir.quickSite(locRaw)
+			if ir.err != nil {
+				return nil, ir.err
+			}
+			if acc != nil && (!acc.seen || vals[0] != acc.value) {
 				for i, v := range vals {
 					addSat(&acc.values[i], v, &ir.saturated)
 				}
-				if vals[0] > acc.value {
-					acc.raw, acc.value = locRaw, vals[0]
+				if !acc.seen || vals[0] > acc.value {
+					acc.raw, acc.value, acc.seen = locRaw, vals[0], true
 				}
 				continue
 			}
@@ -777,14 +783,22 @@ func varintFields(b []byte) ([8]uint64, error) {
 // heaviest stack of each site. It gives what reducer gives for the same
 // samples (TestLeanMatchesPprof).
 type idReducer struct {
-	err        error // the first sample past the site cap
-	saturated  int   // sums held at the int64 bounds (addSat)
-	lp         *leanProfile
-	in         *Interner
-	siteAt     []*idSiteAcc // per frame id: the site a stack whose site frame it is belongs to
-	policy     *SitePolicy
-	nvals      int
+	err       error // the first sample past the site cap
+	saturated int   // sums held at the int64 bounds (addSat)
+	lp        *leanProfile
+	in        *Interner
+	// siteAt holds, per site key (siteKey), the site a stack whose site
+	// frame has that key belongs to.
+	siteAt []*idSiteAcc
+	byName bool // sites are function names: keyed by name id, not frame id
+	policy *SitePolicy
+	nvals  int
+	// sites holds the sites siteAt does not key by name: every one at
+	// line granularity, and those of address-only and empty stacks.
 	sites      map[Site]*idSiteAcc
+	accs       []*idSiteAcc // every site, in the order made
+	accChunk   []idSiteAcc
+	valChunk   []int64
 	siteBuf    Stack
 	locScratch []uint64
 }
@@ -799,10 +813,98 @@ type idSiteAcc struct {
 }
 
 func newIDReducer(lp *leanProfile, sp *SitePolicy, nvals int, in *Interner) *idReducer {
+	// At function granularity a site is its frame's function name, and
+	// keying sites by name id sends every frame of one function to the
+	// same site without a map lookup.
+	byName := sp.Granularity != ByLine
+	n := len(lp.frames)
+	if byName {
+		n = len(lp.flags) // past every name id of this decode
+	}
 	// siteAt is sized once: grown entry by entry it was most of a
 	// series' allocations.
-	lp.siteAt = append(lp.siteAt[:0], make([]*idSiteAcc, len(lp.frames))...)
-	return &idReducer{lp: lp, in: in, policy: sp, nvals: nvals, sites: map[Site]*idSiteAcc{}, siteAt: lp.siteAt}
+	lp.siteAt = append(lp.siteAt[:0], make([]*idSiteAcc, n)...)
+	return &idReducer{lp: lp, in: in, policy: sp, nvals: nvals, sites: map[Site]*idSiteAcc{}, siteAt: lp.siteAt, byName: byName}
+}
+
+// siteKey is the key in siteAt of the site whose site frame is frame id f.
+func (ir *idReducer) siteKey(f int32) int32 {
+	if ir.byName {
+		return ir.lp.frameName[f]
+	}
+	return f
+}
+
+// siteFor returns the site whose site frame is frame id f, making it if
+// new; nil, setting ir.err, past the site cap.
+func (ir *idReducer) siteFor(f int32) *idSiteAcc {
+	k := ir.siteKey(f)
+	if n := int(k) + 1; n > len(ir.siteAt) { // an address frame made since
+		ir.siteAt = append(ir.siteAt, make([]*idSiteAcc, n-len(ir.siteAt))...)
+		ir.lp.siteAt = ir.siteAt
+	}
+	if acc := ir.siteAt[k]; acc != nil {
+		return acc
+	}
+	fr := &ir.lp.frames[f]
+	site := Site{Function: fr.Function}
+	var acc *idSiteAcc
+	if ir.byName {
+		if len(ir.sites) > 0 {
+			acc = ir.sites[site] // an address site of the same name
+		}
+		if acc == nil {
+			acc = ir.newSite(site)
+		}
+	} else {
+		site.File = NormalizeFile(fr.File)
+		site.Line = fr.Line
+		acc = ir.siteOf(site)
+	}
+	ir.siteAt[k] = acc
+	return acc
+}
+
+// siteOf returns the site of a stack without a site frame (empty or only
+// addresses) or, at line granularity, of any stack, making it if new; nil,
+// setting ir.err, past the site cap.
+func (ir *idReducer) siteOf(site Site) *idSiteAcc {
+	if acc := ir.sites[site]; acc != nil {
+		return acc
+	}
+	if ir.byName {
+		// A function of this very name may have its site keyed by name.
+		ir.in.mu.Lock()
+		id, ok := ir.in.normID[site.Function]
+		ir.in.mu.Unlock()
+		if ok && int(id) < len(ir.siteAt) && ir.siteAt[id] != nil {
+			ir.sites[site] = ir.siteAt[id]
+			return ir.siteAt[id]
+		}
+	}
+	acc := ir.newSite(site)
+	if acc != nil {
+		ir.sites[site] = acc
+	}
+	return acc
+}
+
+func (ir *idReducer) newSite(site Site) *idSiteAcc {
+	if len(ir.accs) >= ir.policy.siteCap() {
+		ir.err = tooManySites("sites", ir.policy.siteCap())
+		return nil
+	}
+	// Sites and their values come in chunks: one allocation each per
+	// site was most of a decode's.
+	if len(ir.accChunk) == 0 {
+		n := min(256, max(16, 2*len(ir.accs)))
+		ir.accChunk, ir.valChunk = make([]idSiteAcc, n), make([]int64, n*ir.nvals)
+	}
+	acc := &ir.accChunk[0]
+	acc.site, acc.values = site, ir.valChunk[:ir.nvals:ir.nvals]
+	ir.accChunk, ir.valChunk = ir.accChunk[1:], ir.valChunk[ir.nvals:]
+	ir.accs = append(ir.accs, acc)
+	return acc
 }
 
 // has reports whether the name of frame id has flag.
@@ -836,16 +938,17 @@ func (ir *idReducer) siteIndex(ids []int32) int {
 	return -1
 }
 
-// quickSite returns the accumulator of the site of a sample whose packed
-// location ids are p, without building its stack: it walks frames only up
-// to the site frame and then just checks the remaining ids. It returns nil,
-// sending the sample down the full path, when the site is new to this
-// decode, when a frame needs more than the machinery rules (an address, a
-// runtime.goexit) or when an id is bad. Needs dense ids and SiteAuto.
+// quickSite returns the site of a sample whose packed location ids are p,
+// without building its stack: it walks frames only up to the site frame
+// and then just checks the remaining ids. It returns nil, sending the
+// sample down the full path, when a frame needs more than the machinery
+// rules (an address, a runtime.goexit), when none is a site or when an id
+// is bad; nil with ir.err set past the site cap. Needs dense ids and
+// SiteAuto.
 func (ir *idReducer) quickSite(p []byte) *idSiteAcc {
 	lp := ir.lp
 	dense, ok := lp.locs.dense, lp.locs.ok
-	var acc *idSiteAcc
+	site := int32(siteNone)
 	for len(p) > 0 {
 		var id uint64
 		var m int
@@ -861,20 +964,20 @@ func (ir *idReducer) quickSite(p []byte) *idSiteAcc {
 			return nil
 		}
 		p = p[m:]
-		if acc != nil {
+		if site != siteNone {
 			continue
 		}
 		switch f := lp.locArr[dense[id]].site; {
 		case f == siteSlow:
 			return nil
 		case f >= 0:
-			if int(f) >= len(ir.siteAt) || ir.siteAt[f] == nil {
-				return nil
-			}
-			acc = ir.siteAt[f]
+			site = f
 		}
 	}
-	return acc
+	if site < 0 {
+		return nil
+	}
+	return ir.siteFor(site)
 }
 
 // siteFrame is leanLoc.site for a location's frames.
@@ -925,56 +1028,48 @@ func (lp *leanProfile) trimGoexit(ids []int32) []int32 {
 // packed ids quickSite kept.
 func (ir *idReducer) bestIDs(acc *idSiteAcc) []int32 {
 	if acc.raw != nil {
+		lp := ir.lp
 		locIDs, _ := appendPacked(ir.locScratch[:0], acc.raw) // quickSite checked them
-		ids, _ := ir.lp.expand(acc.best[:0], locIDs)
-		acc.best, acc.raw, ir.locScratch = ir.lp.trimGoexit(ids), nil, locIDs
+		n := len(lp.idArena)
+		ids, _ := lp.expand(lp.idArena, locIDs)
+		best := lp.trimGoexit(ids[n:])
+		acc.best, acc.raw, ir.locScratch, lp.idArena = best[:len(best):len(best)], nil, locIDs, ids
 	}
 	return acc.best
 }
 
-func (ir *idReducer) add(ids []int32, vals []int64) {
+// keepBest makes ids acc's heaviest sample's frame ids.
+func (ir *idReducer) keepBest(acc *idSiteAcc, ids []int32) {
+	acc.raw = nil
+	if len(ids) <= cap(acc.best) {
+		acc.best = append(acc.best[:0], ids...)
+		return
+	}
+	// Most sites' first sample is their heaviest: one arena, kept
+	// between decodes, holds their ids.
 	lp := ir.lp
-	ids = lp.trimGoexit(ids)
-	i := ir.siteIndex(ids)
+	n := len(lp.idArena)
+	lp.idArena = append(lp.idArena, ids...)
+	acc.best = lp.idArena[n:len(lp.idArena):len(lp.idArena)]
+}
+
+func (ir *idReducer) add(ids []int32, vals []int64) {
+	ids = ir.lp.trimGoexit(ids)
 	var acc *idSiteAcc
-	if i >= 0 {
-		if n := int(ids[i]) + 1; n > len(ir.siteAt) { // an address frame made since
-			ir.siteAt = append(ir.siteAt, make([]*idSiteAcc, n-len(ir.siteAt))...)
-			ir.lp.siteAt = ir.siteAt
+	switch i := ir.siteIndex(ids); {
+	case i >= 0:
+		acc = ir.siteFor(ids[i])
+	case len(ids) == 0:
+		acc = ir.siteOf(Site{Function: "(no stack)"})
+	default:
+		ir.siteBuf = ir.siteBuf[:0]
+		for _, id := range ids {
+			ir.siteBuf = append(ir.siteBuf, ir.lp.frames[id])
 		}
-		acc = ir.siteAt[ids[i]]
+		acc = ir.siteOf(addressSite(ir.siteBuf))
 	}
 	if acc == nil {
-		var site Site
-		switch {
-		case len(ids) == 0:
-			site = Site{Function: "(no stack)"}
-		case i < 0:
-			ir.siteBuf = ir.siteBuf[:0]
-			for _, id := range ids {
-				ir.siteBuf = append(ir.siteBuf, lp.frames[id])
-			}
-			site = addressSite(ir.siteBuf)
-		default:
-			f := lp.frames[ids[i]]
-			site = Site{Function: f.Function}
-			if ir.policy.Granularity == ByLine {
-				site.File = NormalizeFile(f.File)
-				site.Line = f.Line
-			}
-		}
-		acc = ir.sites[site]
-		if acc == nil {
-			if len(ir.sites) >= ir.policy.siteCap() {
-				ir.err = tooManySites("sites", ir.policy.siteCap())
-				return
-			}
-			acc = &idSiteAcc{site: site, values: make([]int64, ir.nvals)}
-			ir.sites[site] = acc
-		}
-		if i >= 0 {
-			ir.siteAt[ids[i]] = acc
-		}
+		return // past the site cap
 	}
 	for i, v := range vals {
 		addSat(&acc.values[i], v, &ir.saturated)
@@ -985,9 +1080,10 @@ func (ir *idReducer) add(ids []int32, vals []int64) {
 	}
 	switch {
 	case !acc.seen || v > acc.value:
-		acc.best, acc.raw, acc.value, acc.seen = append(acc.best[:0], ids...), nil, v, true
+		ir.keepBest(acc, ids)
+		acc.value, acc.seen = v, true
 	case v == acc.value && ir.lessIDs(ids, ir.bestIDs(acc)):
-		acc.best, acc.raw = append(acc.best[:0], ids...), nil
+		ir.keepBest(acc, ids)
 	}
 }
 
@@ -1021,10 +1117,7 @@ func (ir *idReducer) finish(size int) ([]SiteValue, []int64, error) {
 		return nil, nil, ir.err
 	}
 	totals := make([]int64, ir.nvals)
-	accs := make([]*idSiteAcc, 0, len(ir.sites))
-	for _, acc := range ir.sites {
-		accs = append(accs, acc)
-	}
+	accs := ir.accs
 	// Sorting pointers moves an eighth of the bytes sorting SiteValues does.
 	slices.SortFunc(accs, func(a, b *idSiteAcc) int { return a.site.Compare(b.site) })
 	frames := 0

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"testing"
 
+	pprof "github.com/google/pprof/profile"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -110,6 +111,54 @@ func TestLineFieldsMatchesVarintFields(t *testing.T) {
 				if got[1] != fn || got[2] != line {
 					t.Errorf("fn %d line %d: read %d, %d", fn, line, got[1], got[2])
 				}
+			}
+		}
+	}
+}
+
+// TestLeanSiteNames: a function named like the site of an empty or an
+// address-only stack shares that site, in either order, on both paths;
+// the lean decoder keys function sites by name id and the others by Site.
+func TestLeanSiteNames(t *testing.T) {
+	fns := []*pprof.Function{{ID: 1, Name: "(no stack)"}, {ID: 2, Name: "0x1<0x2"}}
+	named := []*pprof.Location{{ID: 1, Line: []pprof.Line{{Function: fns[0], Line: 1}}}, {ID: 2, Line: []pprof.Line{{Function: fns[1], Line: 1}}}}
+	addrs := []*pprof.Location{{ID: 3, Address: 1}, {ID: 4, Address: 2}}
+	for _, nameFirst := range []bool{true, false} {
+		named1 := []*pprof.Sample{
+			{Location: named[:1], Value: []int64{5}},
+			{Location: named[1:], Value: []int64{7}},
+		}
+		other := []*pprof.Sample{
+			{Value: []int64{3}},
+			{Location: addrs, Value: []int64{11}},
+		}
+		samples := append(append([]*pprof.Sample{}, named1...), other...)
+		if !nameFirst {
+			samples = append(append([]*pprof.Sample{}, other...), named1...)
+		}
+		p := &pprof.Profile{
+			SampleType: []*pprof.ValueType{{Type: "inuse_space", Unit: "bytes"}},
+			Function:   fns, Location: append(append([]*pprof.Location{}, named...), addrs...),
+			Sample: samples,
+		}
+		var b bytes.Buffer
+		if err := p.WriteUncompressed(&b); err != nil {
+			t.Fatal(err)
+		}
+		for _, sp := range []SitePolicy{DefaultSitePolicy(), {Granularity: ByLine}} {
+			lean, err := decodeLean(b.Bytes(), &sp, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full, err := decodeWithPprof(b.Bytes(), &sp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(lean, full) {
+				t.Errorf("name first %v, granularity %v: lean %+v, pprof %+v", nameFirst, sp.Granularity, lean.Sites, full.Sites)
+			}
+			if sp.Granularity == ByFunction && len(lean.Sites) != 2 {
+				t.Errorf("name first %v: %d sites, want 2: %+v", nameFirst, len(lean.Sites), lean.Sites)
 			}
 		}
 	}
