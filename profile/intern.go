@@ -109,10 +109,13 @@ const (
 // function returns the entry of a raw function name, and file interned.
 // One Interner serves one load, so one policy.
 func (in *Interner) function(raw, file string, p *SitePolicy) (*fnName, string) {
-	file = Printable(file)
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	e := in.fns[raw]
+	if e != nil && e.file == file {
+		return e, e.file // and so Printable(file) is file
+	}
+	file = Printable(file)
 	if e == nil {
 		norm := in.nameLocked(NormalizeFunction(raw))
 		id, ok := in.normID[norm]
