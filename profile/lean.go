@@ -55,8 +55,9 @@ type leanLoc struct {
 }
 
 const (
-	siteNone = -1
-	siteSlow = -2
+	siteNone   = -1
+	siteSlow   = -2
+	siteAbsent = -3 // in locSite only
 )
 
 // leanProfile holds one decoded protobuf's tables.
@@ -71,8 +72,13 @@ type leanProfile struct {
 	locs      *idTable[int32] // id → index in locArr
 	locArr    []leanLoc
 	locFrames []int32
-	in        *Interner
-	policy    *SitePolicy
+	// Per location id, when the ids are dense: its leanLoc.site
+	// (siteAbsent when there is no such location) and its frame when it
+	// has exactly one, -2-i when it has more (i its index in locArr), else
+	// -1. The per-sample loops read these compact tables, not locArr.
+	locSite, locFrame []int32
+	in                *Interner
+	policy            *SitePolicy
 	// The frame table: every distinct (function, file, line) once, with
 	// its name's id; flags holds, per name id used in this decode, its
 	// fnName flags.
@@ -377,14 +383,13 @@ func decodeLean(data []byte, sp *SitePolicy, in *Interner) (*Snapshot, error) {
 				continue
 			}
 		}
-		if packed {
-			var ok bool
-			if locIDs, ok = appendPacked(locIDs, locRaw); !ok {
-				return nil, errLean
-			}
-		}
 		var ok bool
-		if ids, ok = lp.expand(ids[:0], locIDs); !ok {
+		if packed {
+			ids, ok = lp.expandPacked(ids[:0], locRaw)
+		} else {
+			ids, ok = lp.expand(ids[:0], locIDs)
+		}
+		if !ok {
 			return nil, errLean
 		}
 		if ir.add(ids, vals); ir.err != nil {
@@ -666,6 +671,23 @@ func leanTables(data []byte, in *Interner, sp *SitePolicy) (*leanProfile, error)
 		}
 		lp.locArr = append(lp.locArr, l)
 	}
+	lp.locSite, lp.locFrame = lp.locSite[:0], lp.locFrame[:0]
+	if lp.locs.m == nil {
+		for id, i := range lp.locs.dense {
+			site, frame := int32(siteAbsent), int32(-1)
+			if lp.locs.ok[id] {
+				l := &lp.locArr[i]
+				site = l.site
+				switch {
+				case l.n == 1:
+					frame = lp.locFrames[l.start]
+				case l.n > 1:
+					frame = -2 - i
+				}
+			}
+			lp.locSite, lp.locFrame = append(lp.locSite, site), append(lp.locFrame, frame)
+		}
+	}
 	return lp, nil
 }
 
@@ -795,12 +817,11 @@ type idReducer struct {
 	nvals  int
 	// sites holds the sites siteAt does not key by name: every one at
 	// line granularity, and those of address-only and empty stacks.
-	sites      map[Site]*idSiteAcc
-	accs       []*idSiteAcc // every site, in the order made
-	accChunk   []idSiteAcc
-	valChunk   []int64
-	siteBuf    Stack
-	locScratch []uint64
+	sites    map[Site]*idSiteAcc
+	accs     []*idSiteAcc // every site, in the order made
+	accChunk []idSiteAcc
+	valChunk []int64
+	siteBuf  Stack
 }
 
 type idSiteAcc struct {
@@ -946,8 +967,7 @@ func (ir *idReducer) siteIndex(ids []int32) int {
 // is bad; nil with ir.err set past the site cap. Needs dense ids and
 // SiteAuto.
 func (ir *idReducer) quickSite(p []byte) *idSiteAcc {
-	lp := ir.lp
-	dense, ok := lp.locs.dense, lp.locs.ok
+	sites := ir.lp.locSite
 	site := int32(siteNone)
 	for len(p) > 0 {
 		var id uint64
@@ -960,14 +980,14 @@ func (ir *idReducer) quickSite(p []byte) *idSiteAcc {
 		default:
 			id, m = varint(p)
 		}
-		if m < 0 || id >= uint64(len(dense)) || !ok[id] {
+		if m < 0 || id >= uint64(len(sites)) || sites[id] == siteAbsent {
 			return nil
 		}
 		p = p[m:]
 		if site != siteNone {
 			continue
 		}
-		switch f := lp.locArr[dense[id]].site; {
+		switch f := sites[id]; {
 		case f == siteSlow:
 			return nil
 		case f >= 0:
@@ -996,24 +1016,67 @@ func (lp *leanProfile) siteFrame(frames []int32) int32 {
 // false for an unknown location.
 func (lp *leanProfile) expand(dst []int32, locIDs []uint64) ([]int32, bool) {
 	for _, id := range locIDs {
-		li, ok := lp.locs.get(id)
-		if !ok {
+		var ok bool
+		if dst, ok = lp.expandLoc(dst, id); !ok {
 			return dst, false
-		}
-		l := &lp.locArr[li]
-		if l.n == 0 {
-			// Unsymbolized: its address is its frame, made on first use.
-			l.start, l.n, l.unsymb = int32(len(lp.locFrames)), 1, true
-			fn := lp.function("0x"+strconv.FormatUint(l.addr, 16), "")
-			lp.locFrames = append(lp.locFrames, lp.frame(Frame{Function: fn.name}, fn.nameID))
-		}
-		if l.n == 1 { // most locations: no inlined frames; skips a memmove call
-			dst = append(dst, lp.locFrames[l.start])
-		} else {
-			dst = append(dst, lp.locFrames[l.start:l.start+l.n]...)
 		}
 	}
 	return dst, true
+}
+
+// expandPacked is expand for packed location ids p; false also when they
+// are malformed.
+func (lp *leanProfile) expandPacked(dst []int32, p []byte) ([]int32, bool) {
+	single := lp.locFrame
+	for len(p) > 0 {
+		var id uint64
+		var m int
+		switch {
+		case p[0] < 0x80:
+			id, m = uint64(p[0]), 1
+		case len(p) > 1 && p[1] < 0x80:
+			id, m = uint64(p[0]&0x7f)|uint64(p[1])<<7, 2
+		default:
+			if id, m = varint(p); m < 0 {
+				return dst, false
+			}
+		}
+		p = p[m:]
+		if id < uint64(len(single)) {
+			if f := single[id]; f >= 0 { // most locations
+				dst = append(dst, f)
+				continue
+			} else if f <= -2 {
+				l := &lp.locArr[-2-f]
+				dst = append(dst, lp.locFrames[l.start:l.start+l.n]...)
+				continue
+			}
+		}
+		var ok bool
+		if dst, ok = lp.expandLoc(dst, id); !ok {
+			return dst, false
+		}
+	}
+	return dst, true
+}
+
+// expandLoc appends the frame ids of location id to dst.
+func (lp *leanProfile) expandLoc(dst []int32, id uint64) ([]int32, bool) {
+	li, ok := lp.locs.get(id)
+	if !ok {
+		return dst, false
+	}
+	l := &lp.locArr[li]
+	if l.n == 0 {
+		// Unsymbolized: its address is its frame, made on first use.
+		l.start, l.n, l.unsymb = int32(len(lp.locFrames)), 1, true
+		fn := lp.function("0x"+strconv.FormatUint(l.addr, 16), "")
+		lp.locFrames = append(lp.locFrames, lp.frame(Frame{Function: fn.name}, fn.nameID))
+	}
+	if l.n == 1 { // most locations: no inlined frames; skips a memmove call
+		return append(dst, lp.locFrames[l.start]), true
+	}
+	return append(dst, lp.locFrames[l.start:l.start+l.n]...), true
 }
 
 // trimGoexit drops runtime.goexit frames at the root, as trimStack does.
@@ -1029,11 +1092,10 @@ func (lp *leanProfile) trimGoexit(ids []int32) []int32 {
 func (ir *idReducer) bestIDs(acc *idSiteAcc) []int32 {
 	if acc.raw != nil {
 		lp := ir.lp
-		locIDs, _ := appendPacked(ir.locScratch[:0], acc.raw) // quickSite checked them
 		n := len(lp.idArena)
-		ids, _ := lp.expand(lp.idArena, locIDs)
+		ids, _ := lp.expandPacked(lp.idArena, acc.raw) // quickSite checked them
 		best := lp.trimGoexit(ids[n:])
-		acc.best, acc.raw, ir.locScratch, lp.idArena = best[:len(best):len(best)], nil, locIDs, ids
+		acc.best, acc.raw, lp.idArena = best[:len(best):len(best)], nil, ids
 	}
 	return acc.best
 }
