@@ -40,6 +40,13 @@ type leanFunc struct {
 	nameID     int32  // the Interner's id of name (fnName.id)
 }
 
+// leanFrame is a frame and its frameHash, read together by
+// idReducer.stack: one cache miss per frame, not two.
+type leanFrame struct {
+	Frame
+	hash uint64
+}
+
 // leanLoc is one location: its frame ids are locFrames[start:start+n],
 // innermost inlined frame first; n is 0 when it is unsymbolized. Locations
 // are values in one pooled slice and their frames share one pooled arena:
@@ -82,9 +89,8 @@ type leanProfile struct {
 	// The frame table: every distinct (function, file, line) once, with
 	// its name's id; flags holds, per name id used in this decode, its
 	// fnName flags.
-	frames    []Frame
+	frames    []leanFrame
 	frameName []int32
-	frameHash []uint64 // frameHash of each frame
 	flags     []uint8
 
 	// Scratch kept between decodes (leanPool).
@@ -103,7 +109,7 @@ func (lp *leanProfile) reset(in *Interner, sp *SitePolicy) {
 	lp.in, lp.policy = in, sp
 	lp.strs, lp.types, lp.nsamples = lp.strs[:0], lp.types[:0], 0
 	lp.timeNanos, lp.binary, lp.buildID = 0, "", ""
-	lp.frames, lp.frameName, lp.frameHash = lp.frames[:0], lp.frameName[:0], lp.frameHash[:0]
+	lp.frames, lp.frameName = lp.frames[:0], lp.frameName[:0]
 	clear(lp.flags)
 	lp.locArr, lp.locFrames = lp.locArr[:0], lp.locFrames[:0]
 	lp.funcs, lp.locs = nil, nil
@@ -178,8 +184,7 @@ func (lp *leanProfile) function(raw, file string) leanFunc {
 // frame returns the id of a frame, adding it to the table; nameID is the
 // id of f.Function (leanFunc.nameID).
 func (lp *leanProfile) frame(f Frame, nameID int32) int32 {
-	lp.frames = append(lp.frames, f)
-	lp.frameHash = append(lp.frameHash, frameHash(&f))
+	lp.frames = append(lp.frames, leanFrame{f, frameHash(&f)})
 	lp.frameName = append(lp.frameName, nameID)
 	return int32(len(lp.frames) - 1)
 }
@@ -939,7 +944,7 @@ func (ir *idReducer) siteIndex(ids []int32) int {
 	if ir.policy.Mode != SiteAuto {
 		ir.siteBuf = ir.siteBuf[:0]
 		for _, id := range ids {
-			ir.siteBuf = append(ir.siteBuf, lp.frames[id])
+			ir.siteBuf = append(ir.siteBuf, lp.frames[id].Frame)
 		}
 		return ir.policy.SiteIndex(ir.siteBuf)
 	}
@@ -1126,7 +1131,7 @@ func (ir *idReducer) add(ids []int32, vals []int64) {
 	default:
 		ir.siteBuf = ir.siteBuf[:0]
 		for _, id := range ids {
-			ir.siteBuf = append(ir.siteBuf, ir.lp.frames[id])
+			ir.siteBuf = append(ir.siteBuf, ir.lp.frames[id].Frame)
 		}
 		acc = ir.siteOf(addressSite(ir.siteBuf))
 	}
@@ -1166,9 +1171,9 @@ func (ir *idReducer) stack(ids []int32) Stack {
 	}
 	h := ir.in.salt // decodeLean always has an Interner
 	for _, id := range ids {
-		h = mixHash(h, ir.lp.frameHash[id])
+		h = mixHash(h, ir.lp.frames[id].hash)
 	}
-	return ir.in.stackOf(h, len(ids), func(i int) *Frame { return &ir.lp.frames[ids[i]] }, nil)
+	return ir.in.stackOf(h, len(ids), func(i int) *Frame { return &ir.lp.frames[ids[i]].Frame }, nil)
 }
 
 // finish returns the sites sorted by Site, and the totals. Each site's stack
