@@ -8,9 +8,10 @@ import "math"
 // autocorrelation estimate: around a line alone, a plateau's or a late
 // leak's misfit would look like strong autocorrelation and hide the trend;
 // but letting any flexible model win would let it soak up a wandering
-// noise's autocorrelation and make noise look significant.
-func residuals(x, y, buf []float64, margin float64) []float64 {
-	m := newModels(x, y, 0)
+// noise's autocorrelation and make noise look significant. m is storage for
+// the models.
+func residuals(m *models, x, y, buf []float64, margin float64) []float64 {
+	m.init(x, y, 0)
 	z := m.design(margin)
 	_, a, b := m.fitDesign(z)
 	buf = buf[:0]
@@ -72,11 +73,11 @@ func (m *models) design(margin float64) func(i int) float64 {
 // slopeInflation is the exact factor by which AR(1) errors with lag-1
 // correlation phi widen the variance of an OLS slope on x:
 // Σᵢⱼ dᵢdⱼ φ^|i−j| / Σᵢ dᵢ², dᵢ = xᵢ − x̄, computed in O(n) with a forward and
-// a backward filter.
-func slopeInflation(x []float64, phi float64) float64 {
+// a backward filter. buf is storage for the forward filter.
+func slopeInflation(x []float64, phi float64, buf []float64) (float64, []float64) {
 	n := len(x)
 	if phi <= 0 || n < 3 {
-		return 1
+		return 1, buf
 	}
 	var mx float64
 	for _, v := range x {
@@ -84,7 +85,11 @@ func slopeInflation(x []float64, phi float64) float64 {
 	}
 	mx /= float64(n)
 	var den, num, f float64
-	fwd := make([]float64, n)
+	fwd := buf[:0]
+	if cap(fwd) < n {
+		fwd = make([]float64, n)
+	}
+	fwd = fwd[:n]
 	for i, v := range x {
 		d := v - mx
 		den += d * d
@@ -98,9 +103,9 @@ func slopeInflation(x []float64, phi float64) float64 {
 		num += d * (fwd[i] + b - d)
 	}
 	if den == 0 {
-		return 1
+		return 1, fwd
 	}
-	return max(num/den, 1)
+	return max(num/den, 1), fwd
 }
 
 // mkInflationAR1 is Hamed and Rao's (1998) variance correction of the

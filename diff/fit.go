@@ -199,8 +199,15 @@ func (t *Trend) risingTest() bool {
 	return t.GLSSlope > 0
 }
 
-// scratch holds buffers reused across fits.
-type scratch struct{ a, b []float64 }
+// scratch holds buffers reused across fits: a worker fits thousands of
+// sites, and allocating per site kept the garbage collector busy.
+type scratch struct {
+	a, b, c []float64
+	// line holds fit's models of the whole series under its φ, which
+	// classify reuses; resid backs residuals', tail levelOff's and
+	// paceOver's.
+	line, resid, tail models
+}
 
 // Fit fits y over x (hours, increasing; at least one point) and classifies
 // its shape. It computes OLS, Theil–Sen, Mann–Kendall and the robust levels,
@@ -276,17 +283,19 @@ func fit(x, y []float64, th *Thresholds, sc *scratch) Trend {
 		if st.ok {
 			sc.b = st.residuals(y, sc.b)
 		} else {
-			sc.b = residuals(x, y, sc.b, th.ModelMargin)
+			sc.b = residuals(&sc.resid, x, y, sc.b, th.ModelMargin)
 		}
 		t.Autocorr = lag1(sc.b)
-		t.Inflation = slopeInflation(x, t.Autocorr)
+		t.Inflation, sc.c = slopeInflation(x, t.Autocorr, sc.c)
 		mkInflation = mkInflationAR1(n, t.Autocorr)
 	}
 	t.OLS = fitOLS(x, y, t.Inflation)
 	t.GLSSlope, t.GLSP = math.NaN(), math.NaN()
 	var glsSE float64
+	var m *models
 	if n >= 4 {
-		t.GLSSlope, glsSE, t.GLSP = newModels(x, y, t.Autocorr).lineTest()
+		m = sc.line.init(x, y, t.Autocorr)
+		t.GLSSlope, glsSE, t.GLSP = m.lineTest()
 	} else {
 		t.GLSSlope, glsSE, t.GLSP = t.OLS.Slope, t.OLS.SE, t.OLS.P
 	}
@@ -322,7 +331,7 @@ func fit(x, y []float64, th *Thresholds, sc *scratch) Trend {
 	case n <= th.WeakPoints:
 		t.Warnings = append(t.Warnings, fmt.Sprintf("%d snapshots: significance is weak; take more", n))
 	}
-	t.Shape = classify(x, y, &t, th, sc, &st)
+	t.Shape = classify(x, y, &t, th, sc, &st, m)
 	// The pace of a leak that began late or slowed is measured where it
 	// is now.
 	switch {
@@ -336,7 +345,8 @@ func fit(x, y []float64, th *Thresholds, sc *scratch) Trend {
 }
 
 // classify names the shape of a series whose trend test is in t (see Fit).
-func classify(x, y []float64, t *Trend, th *Thresholds, sc *scratch, st *stairs) Shape {
+// m holds the series' models under t.Autocorr, when fit built them.
+func classify(x, y []float64, t *Trend, th *Thresholds, sc *scratch, st *stairs, m *models) Shape {
 	lo, hi := y[0], y[0]
 	for _, v := range y {
 		lo, hi = min(lo, v), max(hi, v)
@@ -344,7 +354,9 @@ func classify(x, y []float64, t *Trend, th *Thresholds, sc *scratch, st *stairs)
 	if hi == lo {
 		return ShapeFlat
 	}
-	m := newModels(x, y, t.Autocorr)
+	if m == nil {
+		m = sc.line.init(x, y, t.Autocorr)
+	}
 	bicConst := m.bic(m.sst, 1)
 	bicLin := m.bic(m.line(), 2)
 	stepSSE, stepAt := m.step()
@@ -431,7 +443,8 @@ func classify(x, y []float64, t *Trend, th *Thresholds, sc *scratch, st *stairs)
 	// (Theil–Sen slope above zero); a rise that has stopped is a plateau
 	// even when no knot was clear enough to beat the line.
 	if h := len(x) / 2; len(x)-h >= 4 {
-		if ts, _, _ := theilSen(x[h:], y[h:], sc.b); !(ts > 0) {
+		var ts float64
+		if ts, _, sc.b = theilSen(x[h:], y[h:], sc.b); !(ts > 0) {
 			t.ChangeAt = h
 			return ShapePlateau
 		}
@@ -484,13 +497,14 @@ func levelOff(x, y []float64, k int, t *Trend, th *Thresholds, sc *scratch) Shap
 	// knot) by the model margin in BIC, under the same φ: a knot that
 	// landed early in a wandering noise buys a tail slope out of the end
 	// of the rise, but not a better fit.
-	m := newModels(x, y, tail.Phi)
+	m := sc.tail.init(x, y, tail.Phi)
 	if platSSE, pk := m.brokenStick(true, th.PlateauLast); pk > 0 && !(m.bic(tail.sse, 4) < m.bic(platSSE, 3)-th.ModelMargin) {
 		return ShapePlateau
 	}
 	// Does the rest level off in its turn?
 	xs, ys := x[ks:], y[ks:]
-	tm := newModels(xs, ys, tail.Phi)
+	tm := sc.tail.init(xs, ys, tail.Phi) // m is no longer needed
+
 	if sse, k2 := tm.brokenStick(true, th.PlateauLast); k2 > 0 && tm.bic(sse, 3) < tm.bic(tm.line(), 2)-th.ModelMargin && len(ys)-k2 >= th.MinTail {
 		if p := segmentedTail(x, y, ks+k2, sc); !p.rises(th.Alpha) {
 			t.ChangeAt = ks + k2
@@ -508,13 +522,21 @@ func levelOff(x, y []float64, k int, t *Trend, th *Thresholds, sc *scratch) Shap
 // a sawtooth.
 func sawtooth(y []float64, drop float64) (saw, floorsRise bool) {
 	drops, ups, others := 0, 0, 0
-	var floors []float64
+	// The floors need not be kept: the first, the last, and whether one
+	// ever fell below the one before.
+	var first, last float64
+	floorsRise = true
 	for i := 1; i < len(y); i++ {
 		d := y[i] - y[i-1]
 		switch {
 		case -d > drop:
+			if drops == 0 {
+				first = y[i]
+			} else if y[i] < last {
+				floorsRise = false
+			}
+			last = y[i]
 			drops++
-			floors = append(floors, y[i])
 		case d > 0:
 			ups++
 		default:
@@ -524,13 +546,7 @@ func sawtooth(y []float64, drop float64) (saw, floorsRise bool) {
 	if drops < 2 || ups+others < 2*drops || float64(ups) < 0.75*float64(ups+others) {
 		return false, false
 	}
-	floorsRise = true
-	for i := 1; i < len(floors); i++ {
-		if floors[i] < floors[i-1] {
-			floorsRise = false
-		}
-	}
-	return true, floorsRise && floors[len(floors)-1]-floors[0] > drop
+	return true, floorsRise && last-first > drop
 }
 
 // models compares piecewise models of y over x by BIC. With phi > 0 the
@@ -554,16 +570,28 @@ type models struct {
 	ww, sst  float64
 	// Prefix sums over i < j (index j) of u·xt, xt², xt·w, xt, u, w.
 	pUX, pXX, pXW, pX, pU, pW []float64
+	buf                       []float64 // backs the slices above
 }
 
 func newModels(x, y []float64, phi float64) *models {
+	return new(models).init(x, y, phi)
+}
+
+// init sets m up for y over x under φ = phi, reusing m's storage: a fit
+// builds several models per site, and allocating each was much of its cost.
+func (m *models) init(x, y []float64, phi float64) *models {
 	n := len(y)
-	m := &models{x: x, n: float64(n), phi: phi, q: 1 - phi}
-	buf := make([]float64, 3*n+6*(n+1))
+	buf := m.buf
+	if cap(buf) < 3*n+6*(n+1) {
+		buf = make([]float64, 3*n+6*(n+1))
+	}
+	buf = buf[:3*n+6*(n+1)]
+	*m = models{x: x, n: float64(n), phi: phi, q: 1 - phi, buf: buf}
 	m.u, m.w, m.xt = buf[:n], buf[n:2*n], buf[2*n:3*n]
 	rest := buf[3*n:]
 	m.pUX, m.pXX, m.pXW = rest[:n+1], rest[n+1:2*n+2], rest[2*n+2:3*n+3]
 	m.pX, m.pU, m.pW = rest[3*n+3:4*n+4], rest[4*n+4:5*n+5], rest[5*n+5:6*n+6]
+	m.pUX[0], m.pXX[0], m.pXW[0], m.pX[0], m.pU[0], m.pW[0] = 0, 0, 0, 0, 0, 0
 	s := math.Sqrt(1 - phi*phi)
 	for i := range y {
 		if i == 0 {

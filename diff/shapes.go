@@ -64,11 +64,15 @@ func findStairs(y []float64, buf []float64) (stairs, []float64) {
 	if hi == lo {
 		return st, buf
 	}
-	d := buf[:0]
-	for i := 1; i < n; i++ {
-		d = append(d, y[i]-y[i-1])
+	// The differences, and a copy to select medians in, share buf.
+	if cap(buf) < 2*(n-1) {
+		buf = make([]float64, 2*(n-1))
 	}
-	tmp := append(make([]float64, 0, len(d)), d...)
+	d, tmp := buf[:n-1], buf[n-1:2*(n-1)]
+	for i := 1; i < n; i++ {
+		d[i-1] = y[i] - y[i-1]
+	}
+	copy(tmp, d)
 	med := median(tmp)
 	for i := range tmp {
 		tmp[i] = math.Abs(d[i] - med)
@@ -284,10 +288,10 @@ func paceOver(x, y []float64, from int, phi float64, th *Thresholds, sc *scratch
 		return r
 	}
 	if n >= minMKPoints {
-		sc.b = residuals(xs, ys, sc.b, math.Inf(1))
+		sc.b = residuals(&sc.resid, xs, ys, sc.b, math.Inf(1))
 		r.Phi = lag1(sc.b)
 	}
-	m := newModels(xs, ys, r.Phi)
+	m := sc.tail.init(xs, ys, r.Phi)
 	var df float64
 	r.GLSSlope, r.SE, r.P, df = m.lineTestDF()
 	r.PMethod = "gls"
