@@ -207,6 +207,22 @@ type scratch struct {
 	// classify reuses; resid backs residuals', tail levelOff's and
 	// paceOver's.
 	line, resid, tail models
+	tq95              map[float64]float64
+}
+
+// t95 is the 95 % quantile of Student's t with df degrees of freedom,
+// remembered by df: inverting the incomplete beta function for every site
+// was a tenth of the analysis.
+func (sc *scratch) t95(df float64) float64 {
+	q, ok := sc.tq95[df]
+	if !ok {
+		if sc.tq95 == nil {
+			sc.tq95 = map[float64]float64{}
+		}
+		q = distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(0.95)
+		sc.tq95[df] = q
+	}
+	return q
 }
 
 // Fit fits y over x (hours, increasing; at least one point) and classifies
@@ -312,7 +328,7 @@ func fit(x, y []float64, th *Thresholds, sc *scratch) Trend {
 	}
 	t.Pace = Pace{From: 0, Slope: t.TheilSen, GLSSlope: t.GLSSlope, SE: glsSE, Low: math.NaN(), P: t.P, PMethod: t.PMethod, Phi: t.Autocorr}
 	if df := float64(n - 2 - b2i(t.Autocorr > 0 && n >= 4)); df >= 1 && !math.IsNaN(glsSE) {
-		t.Pace.Low = t.GLSSlope - distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(0.95)*glsSE
+		t.Pace.Low = t.GLSSlope - sc.t95(df)*glsSE
 	}
 
 	switch {

@@ -296,7 +296,7 @@ func paceOver(x, y []float64, from int, phi float64, th *Thresholds, sc *scratch
 	r.GLSSlope, r.SE, r.P, df = m.lineTestDF()
 	r.PMethod = "gls"
 	if !math.IsNaN(r.SE) && df >= 1 {
-		r.Low = r.GLSSlope - distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(0.95)*r.SE
+		r.Low = r.GLSSlope - sc.t95(df)*r.SE
 	} else if r.SE == 0 {
 		r.Low = r.GLSSlope
 	}
@@ -402,7 +402,7 @@ func segmentedTail(x, y []float64, k int, sc *scratch) Pace {
 	switch {
 	case p.SE > 0:
 		p.P = 2 * t.Survival(math.Abs(p.GLSSlope/p.SE))
-		p.Low = p.GLSSlope - t.Quantile(0.95)*p.SE
+		p.Low = p.GLSSlope - sc.t95(df)*p.SE
 	case p.GLSSlope == 0:
 		p.P, p.Low = 1, 0
 	default:
