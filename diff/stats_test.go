@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 func near(a, b, tol float64) bool {
@@ -102,6 +104,124 @@ func TestMannKendallHolyCross(t *testing.T) {
 	mk4, _ := mannKendall(holyCross, 4, nil)
 	if !near(mk4.Z, mk.Z/2, 1e-12) {
 		t.Errorf("Z with inflation 4 = %v, want %v", mk4.Z, mk.Z/2)
+	}
+}
+
+// mannKendallPairs is the Mann–Kendall test as defined: S from every pair,
+// ties from a sorted copy. mannKendall must match it exactly.
+func mannKendallPairs(y []float64, inflation float64) MannKendall {
+	n := len(y)
+	mk := MannKendall{Z: math.NaN(), P: math.NaN(), Tau: math.NaN()}
+	var si int
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			switch {
+			case y[j] > y[i]:
+				si++
+			case y[j] < y[i]:
+				si--
+			}
+		}
+	}
+	s := float64(si)
+	mk.S = s
+	if n < 3 {
+		return mk
+	}
+	sorted := slices.Clone(y)
+	slices.Sort(sorted)
+	var tieVar, n1 float64
+	for i := 0; i < n; {
+		j := i + 1
+		for j < n && sorted[j] == sorted[i] {
+			j++
+		}
+		if t := float64(j - i); t > 1 {
+			tieVar += t * (t - 1) * (2*t + 5)
+			n1 += t * (t - 1) / 2
+		}
+		i = j
+	}
+	fn := float64(n)
+	mk.Var = (fn*(fn-1)*(2*fn+5) - tieVar) / 18
+	n0 := fn * (fn - 1) / 2
+	if d := (n0 - n1) * n0; d > 0 {
+		mk.Tau = s / math.Sqrt(d)
+	}
+	if mk.Var <= 0 {
+		mk.Z, mk.P = 0, 1
+		return mk
+	}
+	sd := math.Sqrt(mk.Var * max(inflation, 1))
+	switch {
+	case s > 0:
+		mk.Z = (s - 1) / sd
+	case s < 0:
+		mk.Z = (s + 1) / sd
+	default:
+		mk.Z = 0
+	}
+	mk.P = 2 * distuv.UnitNormal.Survival(math.Abs(mk.Z))
+	return mk
+}
+
+// TestMannKendallMatchesPairs checks the merge-sort count of S against
+// every pair, bit for bit, on series with many ties, signed zeros,
+// infinities and NaN, runs already in order and in reverse.
+func TestMannKendallMatchesPairs(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(5, 6))
+	same := func(a, b float64) bool {
+		return math.Float64bits(a) == math.Float64bits(b) || math.IsNaN(a) && math.IsNaN(b)
+	}
+	var scratch []float64
+	for iter := range 4000 {
+		n := r.IntN(300)
+		if iter < 40 {
+			n = iter
+		}
+		y := make([]float64, n)
+		kind := iter % 7
+		for i := range y {
+			switch kind {
+			case 0: // continuous
+				y[i] = r.NormFloat64()
+			case 1: // few levels: ties everywhere
+				y[i] = float64(r.IntN(4))
+			case 2: // a trend in coarse units
+				y[i] = math.Floor(float64(i)/10 + r.NormFloat64())
+			case 3: // sorted, then a few swaps
+				y[i] = float64(i / 3)
+			case 4: // descending
+				y[i] = float64(n - i/2)
+			case 5: // signed zeros and infinities among ties
+				y[i] = []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), 1, -1}[r.IntN(6)]
+			default: // integers with a NaN or two
+				y[i] = float64(r.IntN(20))
+				if r.IntN(50) == 0 {
+					y[i] = math.NaN()
+				}
+			}
+		}
+		if kind == 3 {
+			for range 3 {
+				if n > 1 {
+					i, j := r.IntN(n), r.IntN(n)
+					y[i], y[j] = y[j], y[i]
+				}
+			}
+		}
+		infl := 1 + 3*r.Float64()
+		y0 := slices.Clone(y)
+		var got MannKendall
+		got, scratch = mannKendall(y, infl, scratch)
+		want := mannKendallPairs(y, infl)
+		if !slices.EqualFunc(y, y0, same) {
+			t.Fatalf("mannKendall changed its input")
+		}
+		if !same(got.S, want.S) || !same(got.Var, want.Var) || !same(got.Z, want.Z) || !same(got.P, want.P) || !same(got.Tau, want.Tau) {
+			t.Fatalf("n=%d kind=%d: got %+v, want %+v (y=%v)", n, kind, got, want, y)
+		}
 	}
 }
 
