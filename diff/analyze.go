@@ -245,7 +245,34 @@ func adjustFDR(fs []Finding) {
 // outside the standard library, then site name, then series. Call it again
 // after changing severities.
 func (a *Analysis) Rank() {
-	slices.SortFunc(a.Findings, func(p, q Finding) int { return compareFindings(a, &p, &q) })
+	// Sort positions, then move each finding once: a Finding is large, and
+	// sorting the findings themselves copied two of them per comparison.
+	// The sort makes the same comparisons and swaps either way.
+	fs := a.Findings
+	order := make([]int, len(fs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int { return compareFindings(a, &fs[i], &fs[j]) })
+	// Position k takes the finding at order[k]: follow each cycle of the
+	// permutation, marking positions done by order[k] = k.
+	for k := range order {
+		if order[k] == k {
+			continue
+		}
+		held := fs[k]
+		j := k
+		for {
+			src := order[j]
+			order[j] = j
+			if src == k {
+				fs[j] = held
+				break
+			}
+			fs[j] = fs[src]
+			j = src
+		}
+	}
 }
 
 // minLimitShare is the least share of the heap's slope that lets the
