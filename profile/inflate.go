@@ -29,19 +29,50 @@ func isGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b 
 // (tape blocks, preallocated files) ends the stream as gzip(1) ends it;
 // anything else is an error naming it.
 type gzipStream struct {
-	br   *bufio.Reader
+	br   peeker
 	zr   *gzip.Reader
+	in   io.Reader // what the inflater reads: br's bytes
 	done bool
 }
 
+// peeker is what a stream is judged with between members.
+type peeker interface {
+	Peek(n int) ([]byte, error)
+	ReadByte() (byte, error)
+}
+
+// bytesPeeker peeks into a bytes.Reader without moving it.
+type bytesPeeker struct {
+	r   *bytes.Reader
+	buf [8]byte
+}
+
+func (p *bytesPeeker) Peek(n int) ([]byte, error) {
+	m, err := p.r.ReadAt(p.buf[:min(n, len(p.buf))], p.r.Size()-int64(p.r.Len()))
+	return p.buf[:m], err
+}
+
+func (p *bytesPeeker) ReadByte() (byte, error) { return p.r.ReadByte() }
+
 func newGzipStream(r io.Reader) (*gzipStream, error) {
-	br := bufio.NewReaderSize(r, 32<<10)
-	zr, err := gzip.NewReader(br)
+	// Bytes in memory are inflated from where they are: klauspost's
+	// inflater reads a *bytes.Reader, like a *bufio.Reader, byte by byte
+	// without a call through an interface, and without copying them into
+	// a buffer first.
+	g := &gzipStream{in: r}
+	if br, ok := r.(*bytes.Reader); ok {
+		g.br = &bytesPeeker{r: br}
+	} else {
+		br := bufio.NewReaderSize(r, 32<<10)
+		g.br, g.in = br, br
+	}
+	zr, err := gzip.NewReader(g.in)
 	if err != nil {
 		return nil, err
 	}
 	zr.Multistream(false)
-	return &gzipStream{br: br, zr: zr}, nil
+	g.zr = zr
+	return g, nil
 }
 
 func (g *gzipStream) Read(p []byte) (int, error) {
@@ -86,7 +117,7 @@ func (g *gzipStream) nextMember() error {
 	if b, _ := g.br.Peek(2); !isGzip(b) {
 		return errors.New("data after the end of the gzip stream that is neither gzip nor zero padding")
 	}
-	if err := g.zr.Reset(g.br); err != nil {
+	if err := g.zr.Reset(g.in); err != nil {
 		return err
 	}
 	g.zr.Multistream(false)
