@@ -216,6 +216,7 @@ func runAnalyze(ctx context.Context, opts *AnalyzeOptions, stdin io.Reader, stdo
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
 	}
+	defer loaded.Wait() // the folder's state, written beside the analysis
 	warn := func(format string, args ...any) {
 		if !opts.Quiet {
 			// Paths and notes come from inputs: a name holding a newline

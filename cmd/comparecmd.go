@@ -132,11 +132,18 @@ func runCompare(ctx context.Context, opts *CompareOptions, stdin io.Reader, stdo
 			fmt.Fprintf(stderr, "leakdiff: warning: %s\n", profile.Printable(fmt.Sprintf(format, args...)))
 		}
 	}
+	var loads []*profile.Loaded
+	defer func() { // the folders' states, written beside the analysis
+		for _, l := range loads {
+			l.Wait()
+		}
+	}()
 	load := func(paths []string) (*profile.Loaded, error) {
 		l, err := profile.Load(ctx, paths, lo)
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: err}
 		}
+		loads = append(loads, l)
 		for _, sk := range l.Skipped {
 			warn("%s: %v", sk.File, sk.Err)
 		}

@@ -176,6 +176,12 @@ func foldedSites(s *Series, g []Snapshot, m int) {
 	for i := range g {
 		pos[g[i].foldSlot] = i
 	}
+	// Slots in series order (a load state keeps them so) are taken as
+	// they are: the same values, packed the same way.
+	inOrder := grp.slots == len(g)
+	for i := range g {
+		inOrder = inOrder && g[i].foldSlot == i
+	}
 	var bySlot, ordered []int64
 	for _, fs := range grp.sites {
 		present := false
@@ -190,6 +196,16 @@ func foldedSites(s *Series, g []Snapshot, m int) {
 		}
 		if !fs.chosen {
 			fs.choose(pos)
+		}
+		if inOrder {
+			var p packed
+			if m < len(fs.vals) {
+				p, fs.vals[m] = fs.vals[m], packed{}
+			}
+			p.pad(len(g))
+			p.clip()
+			s.Sites = append(s.Sites, SiteSeries{Site: fs.site, Stack: fs.stack, Goroutines: fs.gor, values: p})
+			continue
 		}
 		bySlot = bySlot[:0]
 		if m < len(fs.vals) {
@@ -247,4 +263,23 @@ func (fs *foldSite) choose(pos []int) {
 	}
 	fs.chosen = true
 	fs.stacks, fs.gors = nil, nil
+}
+
+// clone copies what a load state holds of f, so that it can be encoded
+// while Align consumes f: each site's columns are copied (Align empties
+// them), the rest is shared (Align replaces it, never changes it).
+func (f *fold) clone() *fold {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := &fold{groups: make(map[foldKey]*foldGroup, len(f.groups))}
+	for k, g := range f.groups {
+		cg := &foldGroup{idx: g.idx, slots: g.slots, sites: make([]*foldSite, len(g.sites))}
+		all := make([]foldSite, len(g.sites))
+		for i, fs := range g.sites {
+			all[i] = foldSite{site: fs.site, vals: slices.Clone(fs.vals), seen: fs.seen, stacks: fs.stacks, gors: fs.gors}
+			cg.sites[i] = &all[i]
+		}
+		c.groups[k] = cg
+	}
+	return c
 }

@@ -47,6 +47,8 @@ type LoadOptions struct {
 	// since (see loadState). Its entries are written whole or not at all
 	// by the Cache; one that does not decode is ignored and rewritten.
 	State Cache
+
+	ignoreState bool // write the state, do not read it
 }
 
 // Skipped is an input that gave no snapshot, with the reason.
@@ -70,6 +72,17 @@ type Loaded struct {
 	// Reused counts the snapshots taken from the load state
 	// (LoadOptions.State) instead of their files.
 	Reused int
+
+	stateWritten chan struct{} // closed once the load state is written
+}
+
+// Wait returns once the load state (LoadOptions.State) is written: it is
+// written beside what follows the Load. A process that exits sooner
+// leaves the state it had.
+func (l *Loaded) Wait() {
+	if l.stateWritten != nil {
+		<-l.stateWritten
+	}
 }
 
 const stdinName = "-"
@@ -104,27 +117,47 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 		workers = runtime.GOMAXPROCS(0)
 	}
 	folded := &fold{}
-	// With a load state of these inputs, the files it holds are not read.
-	var reuse map[string]*stateFile
-	verified := 0
+	// With a load state of these inputs, the files it holds are not read:
+	// its columns are decoded beside the new files, which are folded
+	// into them once they are (ready).
+	var (
+		st       *loadState
+		reuse    map[string]*stateFile
+		verified int
+		ready    chan struct{}
+		stateErr error
+	)
 	stateKey, useState := "", false
 	if opts.Fold && opts.State != nil {
 		if stateKey, useState = opts.stateKey(files); useState {
 			opts.Decode.sums = true
-			if st := readState(opts.State, stateKey, opts.Decode.Interner); st != nil {
-				if reuse, verified = st.reusable(files); reuse != nil {
-					folded = st.fold
+			if data, ok := opts.State.Get(stateKey); ok && !opts.ignoreState {
+				if st, _ = parseState(data, opts.Decode.Interner); st != nil {
+					if reuse, verified = st.reusable(files); reuse == nil {
+						st = nil
+					}
 				}
 			}
 		}
 	}
+	if st != nil {
+		ready = make(chan struct{})
+		go func() {
+			defer close(ready)
+			stateErr = st.decodeGroups()
+		}()
+	}
+	foldInto := func() *fold {
+		if ready != nil {
+			if <-ready; stateErr == nil {
+				return st.fold
+			}
+		}
+		return folded
+	}
 	var todo []int
 	for i, f := range files {
-		if sf := reuse[f]; sf != nil {
-			snap := sf.snap
-			snap.stat, snap.sum = sf.stat, sf.sum
-			noteFuture(&snap, now)
-			results[i] = result{snap: &snap}
+		if reuse[f] != nil {
 			res.Reused++
 			continue
 		}
@@ -153,7 +186,7 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 					snap, err = loadFile(files[i], &opts.Decode, now)
 				}
 				if snap != nil && opts.Fold {
-					folded.add(snap, &opts)
+					foldInto().add(snap, &opts)
 				}
 				results[i] = result{snap, err}
 				done <- i
@@ -189,6 +222,22 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if st != nil {
+		if folded = foldInto(); stateErr != nil {
+			// A state whose files read but whose columns do not: read
+			// every file (and write the state anew).
+			opts.ignoreState = true
+			return Load(ctx, args, opts)
+		}
+		for i, f := range files {
+			if sf := reuse[f]; sf != nil {
+				snap := sf.snap
+				snap.stat, snap.sum = sf.stat, sf.sum
+				noteFuture(&snap, now)
+				results[i] = result{snap: &snap}
+			}
+		}
+	}
 
 	for i, r := range results {
 		if r.err != nil {
@@ -198,12 +247,21 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 		res.Snapshots = append(res.Snapshots, *r.snap)
 	}
 	if useState && (reuse == nil || len(res.Snapshots) > res.Reused || verified > 0) {
-		// Before sources are named: a state holds snapshots as read.
+		// Encoded beside the analysis, from copies: Align consumes the
+		// columns, and sources are named below (a state holds snapshots
+		// as read).
 		snaps := make([]*Snapshot, len(res.Snapshots))
 		for i := range res.Snapshots {
-			snaps[i] = &res.Snapshots[i]
+			s := res.Snapshots[i]
+			snaps[i] = &s
 		}
-		_ = opts.State.Put(stateKey, encodeState(folded, snaps, now, opts.Decode.Interner)) // a state not kept only costs time // a state not kept only costs time
+		f, in := folded.clone(), opts.Decode.Interner
+		done := make(chan struct{})
+		res.stateWritten = done
+		go func() {
+			defer close(done)
+			_ = opts.State.Put(stateKey, encodeState(f, snaps, now, in)) // a state not kept only costs time
+		}()
 	}
 	AssignSources(res.Snapshots, &opts)
 	return res, nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
@@ -73,6 +74,11 @@ type loadState struct {
 	keys  []foldKey
 	fold  *fold
 	files []stateFile
+
+	// What decodeGroups needs of parseState.
+	rawGroups [][]byte
+	str       func(uint64) (string, error)
+	in        *Interner
 }
 
 // stateKey names the state of a load of files with o: its folders (and
@@ -137,10 +143,29 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []by
 		return int(a.kind) - int(b.kind)
 	})
 	index := map[foldKey]int{}
+	perms := seriesOrder(f, snaps)
 	var gb, sb, xb []byte
+	var vals []int64
 	for i, k := range keys {
 		index[k] = i
 		g := f.groups[k]
+		perm := perms[k]
+		inOrder := true
+		for i, p := range perm {
+			inOrder = inOrder && i == p
+		}
+		bits := func(words []uint64) []uint64 { // the slots of words, moved
+			if inOrder {
+				return words
+			}
+			var out []uint64
+			for w, word := range words {
+				for ; word != 0; word &= word - 1 {
+					out = setBit(out, perm[w*64+bits.TrailingZeros64(word)])
+				}
+			}
+			return out
+		}
 		gb = gb[:0]
 		gb = protowire.AppendTag(gb, 1, protowire.VarintType)
 		gb = protowire.AppendVarint(gb, t.id(k.source))
@@ -151,6 +176,14 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []by
 		for _, fs := range g.sites {
 			sb = appendSite(sb[:0], t, fs.site)
 			for _, col := range fs.vals {
+				if !inOrder {
+					vals = col.appendTo(vals[:0])
+					moved := make([]int64, g.slots)
+					for s, v := range vals {
+						moved[perm[s]] = v
+					}
+					col = packInts(moved)
+				}
 				xb = protowire.AppendTag(xb[:0], 1, protowire.BytesType)
 				xb = protowire.AppendBytes(xb, col.b)
 				for i, v := range [...]uint64{2: uint64(col.n), 3: protowire.EncodeZigZag(col.last), 4: uint64(col.run), 5: uint64(col.runAt)} {
@@ -163,15 +196,15 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []by
 				sb = protowire.AppendBytes(sb, xb)
 			}
 			sb = protowire.AppendTag(sb, 5, protowire.BytesType)
-			sb = protowire.AppendBytes(sb, appendWords(xb[:0], fs.seen))
+			sb = protowire.AppendBytes(sb, appendWords(xb[:0], bits(fs.seen)))
 			for _, st := range fs.stacks {
 				xb = appendStack(xb[:0], t, 1, 2, st.stack, in.contentKey)
 				xb = appendZigZag(xb, 3, st.max)
 				xb = protowire.AppendTag(xb, 4, protowire.VarintType)
-				xb = protowire.AppendVarint(xb, uint64(st.slot))
+				xb = protowire.AppendVarint(xb, uint64(perm[st.slot]))
 				if st.ties != nil {
 					xb = protowire.AppendTag(xb, 5, protowire.BytesType)
-					xb = protowire.AppendBytes(xb, appendWords(nil, st.ties))
+					xb = protowire.AppendBytes(xb, appendWords(nil, bits(st.ties)))
 				}
 				sb = protowire.AppendTag(sb, 6, protowire.BytesType)
 				sb = protowire.AppendBytes(sb, xb)
@@ -179,7 +212,7 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []by
 			for _, sg := range fs.gors {
 				xb = xb[:0]
 				xb = protowire.AppendTag(xb, 1, protowire.VarintType)
-				xb = protowire.AppendVarint(xb, uint64(sg.slot))
+				xb = protowire.AppendVarint(xb, uint64(perm[sg.slot]))
 				xb = protowire.AppendTag(xb, 2, protowire.BytesType)
 				xb = protowire.AppendBytes(xb, appendGoroutines(nil, t, sg.info))
 				sb = protowire.AppendTag(sb, 7, protowire.BytesType)
@@ -210,7 +243,7 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []by
 			fb = protowire.AppendTag(fb, 8, protowire.VarintType)
 			fb = protowire.AppendVarint(fb, uint64(index[s.foldKey]+1))
 			fb = protowire.AppendTag(fb, 9, protowire.VarintType)
-			fb = protowire.AppendVarint(fb, uint64(s.foldSlot))
+			fb = protowire.AppendVarint(fb, uint64(perms[s.foldKey][s.foldSlot]))
 		}
 		// The header as read, before Load names sources; a note on a
 		// time in the future is made again against the next run's clock.
@@ -222,6 +255,35 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []by
 		body = protowire.AppendBytes(body, fb)
 	}
 	return t.appendTable(stateCodecVersion, body)
+}
+
+// seriesOrder returns, per group of f, where each slot goes so that the
+// slots are in the order of the group's series (Order): a load that reads
+// the state and adds later snapshots then has its columns in series order,
+// which Align takes as they are (foldedSites). Folding leaves them in the
+// order the files were decoded in.
+func seriesOrder(f *fold, snaps []*Snapshot) map[foldKey][]int {
+	byGroup := map[foldKey][]Snapshot{}
+	for _, s := range snaps {
+		if s.fold != nil {
+			byGroup[s.foldKey] = append(byGroup[s.foldKey], *s)
+		}
+	}
+	perms := make(map[foldKey][]int, len(f.groups))
+	for k, g := range f.groups {
+		perm := make([]int, g.slots)
+		for i := range perm {
+			perm[i] = i
+		}
+		if gs := byGroup[k]; len(gs) == g.slots {
+			Order(gs)
+			for i := range gs {
+				perm[gs[i].foldSlot] = i
+			}
+		}
+		perms[k] = perm
+	}
+	return perms
 }
 
 func appendWords(b []byte, words []uint64) []byte {
@@ -251,6 +313,19 @@ const maxStateSlots = 1 << 24
 // group, a column longer than its group, two files in one slot) with an
 // error, never a panic.
 func decodeState(data []byte, in *Interner) (*loadState, error) {
+	st, err := parseState(data, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.decodeGroups(); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// parseState reads a state's string table and files; decodeGroups then
+// reads its columns (a load does so beside the decoding of new files).
+func parseState(data []byte, in *Interner) (*loadState, error) {
 	version, str, rest, err := readTable(data, in)
 	if err != nil {
 		return nil, err
@@ -258,24 +333,13 @@ func decodeState(data []byte, in *Interner) (*loadState, error) {
 	if version != stateCodecVersion {
 		return nil, fmt.Errorf("%w %d (this build reads %d)", ErrCodecVersion, version, stateCodecVersion)
 	}
-	st := &loadState{fold: &fold{groups: map[foldKey]*foldGroup{}}}
-	var groups []*foldGroup
-	sd := siteDecoder{in: in, trusted: true}
+	st := &loadState{fold: &fold{groups: map[foldKey]*foldGroup{}}, str: str, in: in}
 	err = fields(rest, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
 		switch num {
 		case 3:
 			st.start = time.Unix(0, protowire.DecodeZigZag(v))
 		case 4:
-			k, g, err := decodeGroup(b, str, &sd)
-			if err != nil {
-				return err
-			}
-			if st.fold.groups[k] != nil {
-				return fmt.Errorf("%w: a group twice", errCodec)
-			}
-			st.fold.groups[k] = g
-			st.keys = append(st.keys, k)
-			groups = append(groups, g)
+			st.rawGroups = append(st.rawGroups, b)
 		case 5:
 			f, err := decodeStateFile(b, str)
 			if err != nil {
@@ -288,6 +352,27 @@ func decodeState(data []byte, in *Interner) (*loadState, error) {
 	if err != nil {
 		return nil, err
 	}
+	return st, nil
+}
+
+// decodeGroups decodes the columns parseState left, and puts each file's
+// snapshot in its group's slot.
+func (st *loadState) decodeGroups() error {
+	var groups []*foldGroup
+	sd := siteDecoder{in: st.in, trusted: true}
+	for _, b := range st.rawGroups {
+		k, g, err := decodeGroup(b, st.str, &sd)
+		if err != nil {
+			return err
+		}
+		if st.fold.groups[k] != nil {
+			return fmt.Errorf("%w: a group twice", errCodec)
+		}
+		st.fold.groups[k] = g
+		st.keys = append(st.keys, k)
+		groups = append(groups, g)
+	}
+	st.rawGroups = nil
 	taken := make([]map[int]bool, len(groups))
 	for i := range st.files {
 		f := &st.files[i]
@@ -295,7 +380,7 @@ func decodeState(data []byte, in *Interner) (*loadState, error) {
 			continue
 		}
 		if f.group >= len(groups) || f.slot >= groups[f.group].slots || taken[f.group][f.slot] {
-			return nil, fmt.Errorf("%w: a file's slot is outside its group or taken", errCodec)
+			return fmt.Errorf("%w: a file's slot is outside its group or taken", errCodec)
 		}
 		if taken[f.group] == nil {
 			taken[f.group] = map[int]bool{}
@@ -307,10 +392,10 @@ func decodeState(data []byte, in *Interner) (*loadState, error) {
 	// files the state holds.
 	for i, g := range groups {
 		if len(taken[i]) != g.slots {
-			return nil, fmt.Errorf("%w: a group of %d slots holds %d files", errCodec, g.slots, len(taken[i]))
+			return fmt.Errorf("%w: a group of %d slots holds %d files", errCodec, g.slots, len(taken[i]))
 		}
 	}
-	return st, nil
+	return nil
 }
 
 func decodeGroup(b []byte, str func(uint64) (string, error), sd *siteDecoder) (foldKey, *foldGroup, error) {
@@ -516,20 +601,6 @@ func unpack(b []byte, limit int) (packed, bool) {
 // futureNote is the note noteFuture adds to s.
 func futureNote(s *Snapshot) string {
 	return fmt.Sprintf("taken at %s, in the future (time from the %s): a wrong clock; ordered by it anyway", s.Time.Format(time.RFC3339), s.TimeFrom)
-}
-
-// readState returns the state under key, or nil when there is none or it
-// does not decode: a load then starts from the files.
-func readState(c Cache, key string, in *Interner) *loadState {
-	data, ok := c.Get(key)
-	if !ok {
-		return nil
-	}
-	st, err := decodeState(data, in)
-	if err != nil {
-		return nil
-	}
-	return st
 }
 
 // reusable returns, per path, the state's files that are unchanged and

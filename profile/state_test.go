@@ -66,6 +66,7 @@ func TestStateMatchesFold(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				l.Wait()
 				return l
 			}
 			files := expand([]string{dir}, &Loaded{})
@@ -167,6 +168,7 @@ func TestStateFileChanged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		l.Wait()
 		return l
 	}
 	load()
@@ -207,9 +209,11 @@ func TestStateFileChanged(t *testing.T) {
 func TestStateDamaged(t *testing.T) {
 	c := &memCache{m: map[string][]byte{}}
 	o := LoadOptions{Decode: DecodeOptions{Sites: DefaultSitePolicy()}, Fold: true, State: c}
-	if _, err := Load(context.Background(), []string{"../testdata/snapshots"}, o); err != nil {
+	l, err := Load(context.Background(), []string{"../testdata/snapshots"}, o)
+	if err != nil {
 		t.Fatal(err)
 	}
+	l.Wait()
 	if len(c.m) != 1 {
 		t.Fatalf("%d states", len(c.m))
 	}
@@ -269,9 +273,11 @@ func FuzzLoadState(f *testing.F) {
 	for _, dir := range []string{"../testdata/snapshots", "../testdata/formats/debug2"} {
 		c := &memCache{m: map[string][]byte{}}
 		o := LoadOptions{Decode: DecodeOptions{Sites: DefaultSitePolicy()}, Fold: true, State: c}
-		if _, err := Load(context.Background(), []string{dir}, o); err != nil {
+		l, err := Load(context.Background(), []string{dir}, o)
+		if err != nil {
 			f.Fatal(err)
 		}
+		l.Wait()
 		for _, v := range c.m {
 			f.Add(v)
 		}
@@ -298,4 +304,76 @@ func FuzzLoadState(f *testing.F) {
 		}
 		Align(all)
 	})
+}
+
+// TestStateWrittenBesideAlign: the state is encoded while Align consumes
+// the columns it was taken from (run with -race), and holds them whole.
+func TestStateWrittenBesideAlign(t *testing.T) {
+	c := &memCache{m: map[string][]byte{}}
+	o := LoadOptions{Decode: DecodeOptions{Sites: DefaultSitePolicy()}, Fold: true, State: c}
+	l, err := Load(context.Background(), []string{"../testdata/snapshots"}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Align(l.Snapshots)
+	l.Wait()
+	l, err = Load(context.Background(), []string{"../testdata/snapshots"}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Reused != len(l.Snapshots) {
+		t.Fatalf("reused %d of %d", l.Reused, len(l.Snapshots))
+	}
+	if got := Align(l.Snapshots); !reflect.DeepEqual(got.Series, want.Series) {
+		t.Error("series from the state differ")
+	}
+}
+
+// TestStateColumnsRefused: a state whose files read but whose columns do
+// not (here a group with a slot no file holds) is not used: the load reads
+// every file, as without it, and writes the state anew.
+func TestStateColumnsRefused(t *testing.T) {
+	c := &memCache{m: map[string][]byte{}}
+	o := LoadOptions{Decode: DecodeOptions{Sites: DefaultSitePolicy()}, Fold: true, State: c}
+	dir := "../testdata/snapshots"
+	l, err := Load(context.Background(), []string{dir}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Wait()
+	var key string
+	for k := range c.m {
+		key = k
+	}
+	st, err := decodeState(c.m[key], NewInterner())
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps := make([]*Snapshot, len(st.files))
+	for i := range st.files {
+		snaps[i] = &st.files[i].snap
+	}
+	for _, g := range st.fold.groups {
+		g.slots++
+		break
+	}
+	c.m[key] = encodeState(st.fold, snaps, st.start, NewInterner())
+	if _, err := decodeState(c.m[key], NewInterner()); err == nil {
+		t.Fatal("the broken state decodes")
+	}
+	l, err = Load(context.Background(), []string{dir}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Wait()
+	fresh, err := Load(context.Background(), []string{dir}, LoadOptions{Decode: DecodeOptions{Sites: DefaultSitePolicy()}, Fold: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Reused != 0 || !reflect.DeepEqual(headers(l), headers(fresh)) || !reflect.DeepEqual(Align(l.Snapshots).Series, Align(fresh.Snapshots).Series) {
+		t.Errorf("reused %d; the load differs from one without the state", l.Reused)
+	}
+	if _, err := decodeState(c.m[key], NewInterner()); err != nil {
+		t.Errorf("the state was not written anew: %v", err)
+	}
 }
