@@ -610,6 +610,17 @@ func leanTables(data []byte, in *Interner, sp *SitePolicy) (*leanProfile, error)
 		}
 	}
 	lp.locs = lp.locTable.reset(len(locs))
+	// Sized once from the counts: grown by append, the tables of a
+	// process's first decode (all a load that reads one new file does)
+	// were a quarter of it.
+	if n := len(locs); cap(lp.locArr) < n {
+		lp.locArr = make([]leanLoc, 0, n)
+	}
+	if n := len(locs) + len(locs)/4; cap(lp.frames) < n {
+		lp.frames = make([]leanFrame, 0, n)
+		lp.frameName = make([]int32, 0, n)
+		lp.locFrames = make([]int32, 0, n)
+	}
 	for _, lb := range locs {
 		l := leanLoc{start: int32(len(lp.locFrames))}
 		var id uint64
