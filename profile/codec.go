@@ -276,7 +276,7 @@ func (s *Snapshot) unmarshal(data []byte, in *Interner) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errCodec, err)
 	}
-	version, str, rest, err := readTable(data, in)
+	version, str, _, rest, err := readTable(data, in)
 	if err != nil {
 		return err
 	}
@@ -312,7 +312,7 @@ func (s *Snapshot) unmarshal(data []byte, in *Interner) error {
 // readTable reads the version and the string table that lead an
 // encoding; str gives a string by index (made a string when first used,
 // from in when it is set), rest is what follows the table.
-func readTable(data []byte, in *Interner) (version uint64, str func(uint64) (string, error), rest []byte, err error) {
+func readTable(data []byte, in *Interner) (version uint64, str func(uint64) (string, error), n int, rest []byte, err error) {
 	var raw [][]byte
 	rest = data
 	for len(rest) > 0 {
@@ -332,7 +332,7 @@ func readTable(data []byte, in *Interner) (version uint64, str func(uint64) (str
 			n = -1
 		}
 		if n < 0 {
-			return 0, nil, nil, errCodec
+			return 0, nil, 0, nil, errCodec
 		}
 		rest = rest[n:]
 	}
@@ -353,7 +353,7 @@ func readTable(data []byte, in *Interner) (version uint64, str func(uint64) (str
 		}
 		return strs[v], nil
 	}
-	return version, str, rest, nil
+	return version, str, len(raw), rest, nil
 }
 
 // headerField decodes one of the header's fields (3 to 16) into s,

@@ -16,6 +16,10 @@ import (
 type fold struct {
 	mu     sync.Mutex
 	groups map[foldKey]*foldGroup
+	// table is the string table of the load state the fold was read
+	// from; what it holds unchanged (raw bytes) refers to it, so a state
+	// written again starts from it and copies those bytes.
+	table []string
 }
 
 // foldKey is a snapshot's series group: its source (by SourceKey, known
@@ -31,6 +35,9 @@ type foldGroup struct {
 	slots int // snapshots folded so far
 	// consumed marks the metrics whose series Align built.
 	consumed map[int]bool
+	// raw is the group as a load state held it, until a snapshot is
+	// added (written again as it was: see fold.table).
+	raw []byte
 }
 
 // foldSite is one site's columns in a group.
@@ -49,6 +56,8 @@ type foldSite struct {
 	stacks []foldStack
 	// gors are the slots with goroutine details (goroutine dumps).
 	gors []slotGoroutines
+	// raw is the site as a load state held it, until it changes.
+	raw []byte
 	// chosen: stack and gor are picked (by the group's first series) and
 	// the columns above dropped.
 	chosen bool
@@ -68,6 +77,8 @@ type foldStack struct {
 	max   int64
 	slot  int      // the slot of max, while it is the only one
 	ties  []uint64 // once max is reached again: all its slots, as bits
+	// frames is the stack's frames as a load state held them (fold.table).
+	frames []byte
 }
 
 // addStack records that st was the site's heaviest stack, of value v, in
@@ -118,6 +129,7 @@ func (f *fold) add(s *Snapshot, o *LoadOptions) {
 	}
 	slot := g.slots
 	g.slots++
+	g.raw = nil
 	for i := range s.Sites {
 		sv := &s.Sites[i]
 		j, ok := g.idx[sv.Site]
@@ -130,6 +142,7 @@ func (f *fold) add(s *Snapshot, o *LoadOptions) {
 		if fs.in(slot) {
 			continue // a snapshot's sites are distinct: never happens
 		}
+		fs.raw = nil
 		for len(fs.vals) < len(sv.Values) {
 			fs.vals = append(fs.vals, packed{})
 		}
@@ -271,12 +284,12 @@ func (fs *foldSite) choose(pos []int) {
 func (f *fold) clone() *fold {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c := &fold{groups: make(map[foldKey]*foldGroup, len(f.groups))}
+	c := &fold{groups: make(map[foldKey]*foldGroup, len(f.groups)), table: f.table}
 	for k, g := range f.groups {
-		cg := &foldGroup{idx: g.idx, slots: g.slots, sites: make([]*foldSite, len(g.sites))}
+		cg := &foldGroup{idx: g.idx, slots: g.slots, sites: make([]*foldSite, len(g.sites)), raw: g.raw}
 		all := make([]foldSite, len(g.sites))
 		for i, fs := range g.sites {
-			all[i] = foldSite{site: fs.site, vals: slices.Clone(fs.vals), seen: fs.seen, stacks: fs.stacks, gors: fs.gors}
+			all[i] = foldSite{site: fs.site, vals: slices.Clone(fs.vals), seen: fs.seen, stacks: fs.stacks, gors: fs.gors, raw: fs.raw}
 			cg.sites[i] = &all[i]
 		}
 		c.groups[k] = cg

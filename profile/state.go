@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -78,6 +79,7 @@ type loadState struct {
 	// What decodeGroups needs of parseState.
 	rawGroups [][]byte
 	str       func(uint64) (string, error)
+	strs      int // the table's length
 	in        *Interner
 }
 
@@ -127,7 +129,13 @@ func (o *LoadOptions) stateKey(files []string) (key string, ok bool) {
 // snapshot with its stat and sum: see Load), start being when the load
 // began.
 func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []byte {
-	t := &strTable{index: map[strKey]uint64{}}
+	t := &strTable{index: make(map[strKey]uint64, len(f.table))}
+	for i, str := range f.table { // the indexes of what is copied
+		if k := (strKey{unsafe.StringData(str), len(str)}); t.index[k] == 0 {
+			t.index[k] = uint64(i)
+		}
+	}
+	t.list = slices.Clone(f.table)
 	body := appendZigZag(nil, 3, start.UnixNano())
 	keys := make([]foldKey, 0, len(f.groups))
 	for k := range f.groups {
@@ -166,6 +174,11 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []by
 			}
 			return out
 		}
+		if g.raw != nil && inOrder {
+			body = protowire.AppendTag(body, 4, protowire.BytesType)
+			body = protowire.AppendBytes(body, g.raw)
+			continue
+		}
 		gb = gb[:0]
 		gb = protowire.AppendTag(gb, 1, protowire.VarintType)
 		gb = protowire.AppendVarint(gb, t.id(k.source))
@@ -174,6 +187,11 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []by
 		gb = protowire.AppendTag(gb, 3, protowire.VarintType)
 		gb = protowire.AppendVarint(gb, uint64(g.slots))
 		for _, fs := range g.sites {
+			if fs.raw != nil && inOrder {
+				gb = protowire.AppendTag(gb, 4, protowire.BytesType)
+				gb = protowire.AppendBytes(gb, fs.raw)
+				continue
+			}
 			sb = appendSite(sb[:0], t, fs.site)
 			for _, col := range fs.vals {
 				if !inOrder {
@@ -198,7 +216,15 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []by
 			sb = protowire.AppendTag(sb, 5, protowire.BytesType)
 			sb = protowire.AppendBytes(sb, appendWords(xb[:0], bits(fs.seen)))
 			for _, st := range fs.stacks {
-				xb = appendStack(xb[:0], t, 1, 2, st.stack, in.contentKey)
+				if st.frames != nil && len(st.stack) > 0 {
+					k := in.contentKey(st.stack)
+					xb = protowire.AppendTag(xb[:0], 1, protowire.BytesType)
+					xb = protowire.AppendBytes(xb, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, k[0]), k[1]))
+					xb = protowire.AppendTag(xb, 2, protowire.BytesType)
+					xb = protowire.AppendBytes(xb, st.frames)
+				} else {
+					xb = appendStack(xb[:0], t, 1, 2, st.stack, in.contentKey)
+				}
 				xb = appendZigZag(xb, 3, st.max)
 				xb = protowire.AppendTag(xb, 4, protowire.VarintType)
 				xb = protowire.AppendVarint(xb, uint64(perm[st.slot]))
@@ -326,14 +352,14 @@ func decodeState(data []byte, in *Interner) (*loadState, error) {
 // parseState reads a state's string table and files; decodeGroups then
 // reads its columns (a load does so beside the decoding of new files).
 func parseState(data []byte, in *Interner) (*loadState, error) {
-	version, str, rest, err := readTable(data, in)
+	version, str, n, rest, err := readTable(data, in)
 	if err != nil {
 		return nil, err
 	}
 	if version != stateCodecVersion {
 		return nil, fmt.Errorf("%w %d (this build reads %d)", ErrCodecVersion, version, stateCodecVersion)
 	}
-	st := &loadState{fold: &fold{groups: map[foldKey]*foldGroup{}}, str: str, in: in}
+	st := &loadState{fold: &fold{groups: map[foldKey]*foldGroup{}}, str: str, strs: n, in: in}
 	err = fields(rest, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
 		switch num {
 		case 3:
@@ -395,12 +421,21 @@ func (st *loadState) decodeGroups() error {
 			return fmt.Errorf("%w: a group of %d slots holds %d files", errCodec, g.slots, len(taken[i]))
 		}
 	}
+	// What is written again unchanged is copied: its string indexes stay
+	// those of this table.
+	st.fold.table = make([]string, st.strs)
+	for i := range st.fold.table {
+		var err error
+		if st.fold.table[i], err = st.str(uint64(i)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 func decodeGroup(b []byte, str func(uint64) (string, error), sd *siteDecoder) (foldKey, *foldGroup, error) {
 	var k foldKey
-	g := &foldGroup{idx: map[Site]int32{}}
+	g := &foldGroup{idx: map[Site]int32{}, raw: b}
 	var err error
 	var sites [][]byte
 	e := fields(b, func(num protowire.Number, _ protowire.Type, v uint64, data []byte) error {
@@ -440,7 +475,7 @@ func decodeGroup(b []byte, str func(uint64) (string, error), sd *siteDecoder) (f
 }
 
 func decodeFoldSite(b []byte, slots int, str func(uint64) (string, error), sd *siteDecoder) (*foldSite, error) {
-	fs := &foldSite{}
+	fs := &foldSite{raw: b}
 	var err error
 	inSlots := func(words []uint64) bool { // no bit at slots or past it
 		for w, word := range words {
@@ -515,6 +550,7 @@ func decodeFoldStack(b []byte, slots int, str func(uint64) (string, error), sd *
 			hasKey = true
 		case 2:
 			fst.stack, err = sd.stack(data, key, hasKey, str)
+			fst.frames = data
 		case 3:
 			fst.max = protowire.DecodeZigZag(v)
 		case 4:
