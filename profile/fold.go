@@ -18,8 +18,10 @@ type fold struct {
 	groups map[foldKey]*foldGroup
 	// table is the string table of the load state the fold was read
 	// from; what it holds unchanged (raw bytes) refers to it, so a state
-	// written again starts from it and copies those bytes.
-	table []string
+	// written again starts from it and copies those bytes. stateLen is
+	// that state's length.
+	table    []string
+	stateLen int
 }
 
 // foldKey is a snapshot's series group: its source (by SourceKey, known
@@ -36,8 +38,9 @@ type foldGroup struct {
 	// consumed marks the metrics whose series Align built.
 	consumed map[int]bool
 	// raw is the group as a load state held it, until a snapshot is
-	// added (written again as it was: see fold.table).
-	raw []byte
+	// added (written again as it was: see fold.table); rawLen its length.
+	raw    []byte
+	rawLen int
 }
 
 // foldSite is one site's columns in a group.
@@ -284,9 +287,9 @@ func (fs *foldSite) choose(pos []int) {
 func (f *fold) clone() *fold {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c := &fold{groups: make(map[foldKey]*foldGroup, len(f.groups)), table: f.table}
+	c := &fold{groups: make(map[foldKey]*foldGroup, len(f.groups)), table: f.table, stateLen: f.stateLen}
 	for k, g := range f.groups {
-		cg := &foldGroup{idx: g.idx, slots: g.slots, sites: make([]*foldSite, len(g.sites)), raw: g.raw}
+		cg := &foldGroup{idx: g.idx, slots: g.slots, sites: make([]*foldSite, len(g.sites)), raw: g.raw, rawLen: g.rawLen}
 		all := make([]foldSite, len(g.sites))
 		for i, fs := range g.sites {
 			all[i] = foldSite{site: fs.site, vals: slices.Clone(fs.vals), seen: fs.seen, stacks: fs.stacks, gors: fs.gors, raw: fs.raw}

@@ -136,7 +136,9 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []by
 		}
 	}
 	t.list = slices.Clone(f.table)
-	body := appendZigZag(nil, 3, start.UnixNano())
+	// Sized from the state the fold was read from, if any: grown by
+	// append, the state's bytes were copied over and over.
+	body := appendZigZag(make([]byte, 0, f.stateLen+f.stateLen/8), 3, start.UnixNano())
 	keys := make([]foldKey, 0, len(f.groups))
 	for k := range f.groups {
 		keys = append(keys, k)
@@ -178,6 +180,9 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []by
 			body = protowire.AppendTag(body, 4, protowire.BytesType)
 			body = protowire.AppendBytes(body, g.raw)
 			continue
+		}
+		if n := g.rawLen + g.rawLen/8; cap(gb) < n {
+			gb = make([]byte, 0, n)
 		}
 		gb = gb[:0]
 		gb = protowire.AppendTag(gb, 1, protowire.VarintType)
@@ -359,7 +364,7 @@ func parseState(data []byte, in *Interner) (*loadState, error) {
 	if version != stateCodecVersion {
 		return nil, fmt.Errorf("%w %d (this build reads %d)", ErrCodecVersion, version, stateCodecVersion)
 	}
-	st := &loadState{fold: &fold{groups: map[foldKey]*foldGroup{}}, str: str, strs: n, in: in}
+	st := &loadState{fold: &fold{groups: map[foldKey]*foldGroup{}, stateLen: len(data)}, str: str, strs: n, in: in}
 	err = fields(rest, func(num protowire.Number, typ protowire.Type, v uint64, b []byte) error {
 		switch num {
 		case 3:
@@ -435,7 +440,7 @@ func (st *loadState) decodeGroups() error {
 
 func decodeGroup(b []byte, str func(uint64) (string, error), sd *siteDecoder) (foldKey, *foldGroup, error) {
 	var k foldKey
-	g := &foldGroup{idx: map[Site]int32{}, raw: b}
+	g := &foldGroup{idx: map[Site]int32{}, raw: b, rawLen: len(b)}
 	var err error
 	var sites [][]byte
 	e := fields(b, func(num protowire.Number, _ protowire.Type, v uint64, data []byte) error {
