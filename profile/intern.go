@@ -110,29 +110,40 @@ const (
 // One Interner serves one load, so one policy.
 func (in *Interner) function(raw, file string, p *SitePolicy) (*fnName, string) {
 	in.mu.Lock()
-	defer in.mu.Unlock()
 	e := in.fns[raw]
 	if e != nil && e.file == file {
+		in.mu.Unlock()
 		return e, e.file // and so Printable(file) is file
 	}
+	in.mu.Unlock()
+	// What a new name or file needs is worked out unlocked: decoders, and
+	// a load state's columns, intern names beside each other.
 	file = Printable(file)
+	var norm string
+	var flags uint8
 	if e == nil {
-		norm := in.nameLocked(NormalizeFunction(raw))
+		norm = NormalizeFunction(raw)
+		flags = fnKnown
+		if p.IsMachinery(norm) {
+			flags |= fnMachinery
+		}
+		if norm == "runtime.goexit" || norm == "runtime.goexit1" {
+			flags |= fnGoexit
+		}
+		if isAddress(norm) {
+			flags |= fnAddress
+		}
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if e = in.fns[raw]; e == nil { // or made meanwhile
+		norm = in.nameLocked(norm)
 		id, ok := in.normID[norm]
 		if !ok {
 			id = int32(len(in.normID))
 			in.normID[norm] = id
 		}
-		e = &fnName{norm: norm, id: id, flags: fnKnown}
-		if p.IsMachinery(norm) {
-			e.flags |= fnMachinery
-		}
-		if norm == "runtime.goexit" || norm == "runtime.goexit1" {
-			e.flags |= fnGoexit
-		}
-		if isAddress(norm) {
-			e.flags |= fnAddress
-		}
+		e = &fnName{norm: norm, id: id, flags: flags}
 		in.fns[strings.Clone(raw)] = e
 	}
 	if e.file != file {
