@@ -66,7 +66,10 @@ const analyzeExamples = `  # a folder of snapshots, walked recursively (one sour
   leakdiff analyze --source-regexp '^(?P<source>[a-z0-9-]+)-(heap|goroutine)' ./snapshots/
 
   # profiles with /metrics snapshots beside them: growth per request
-  leakdiff analyze --per http_requests_total ./snapshots/`
+  leakdiff analyze --per http_requests_total ./snapshots/
+
+  # read every file, keep nothing in the cache (the folder's state)
+  leakdiff analyze --no-cache ./snapshots/`
 
 func newAnalyzeCmd(stdin io.Reader, runF func(context.Context, *AnalyzeOptions, io.Reader, io.Writer, io.Writer) error) *cobra.Command {
 	opts := &AnalyzeOptions{}
@@ -96,6 +99,12 @@ series into segments; growth is measured over the last one.
 
 Files that cannot be read are listed with the reason and the rest is analysed;
 --strict makes any such file fatal: exit 2 and no report.
+
+What a run reads is kept as the folders' state in the user's cache folder
+($LEAKDIFF_CACHE_DIR sets another): run again on the same folders, leakdiff
+reads only the files added since, with the same report. A file changed or
+removed since makes it read every file once more; --no-cache reads every file
+and keeps nothing.
 
 The table fits the terminal's width: long names are cut short in the middle
 (and listed whole below the table) and the least useful columns left out;
