@@ -2,7 +2,6 @@ package profile
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -14,23 +13,7 @@ import (
 // goroutine details, what was counted once or left out.
 func TestFoldMatchesAlign(t *testing.T) {
 	t.Parallel()
-	var dirs []string
-	for _, root := range []string{"../testdata/fixtures", "../testdata/formats"} {
-		ents, err := os.ReadDir(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range ents {
-			if e.IsDir() {
-				dirs = append(dirs, filepath.Join(root, e.Name()))
-			}
-		}
-	}
-	dirs = append(dirs, "../testdata/snapshots", "../testdata/formats")
-	if len(dirs) < 20 {
-		t.Fatalf("%d folders: want the fixtures", len(dirs))
-	}
-	for _, dir := range dirs {
+	for _, dir := range fixtureDirs(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			t.Parallel()
 			load := func(fold bool) *Set {

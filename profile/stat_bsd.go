@@ -15,11 +15,5 @@ func statOf(fi fs.FileInfo) (fileStat, bool) {
 	if !ok {
 		return fileStat{}, false
 	}
-	return fileStat{
-		size:  fi.Size(),
-		mtime: fi.ModTime().UnixNano(),
-		ctime: int64(st.Ctimespec.Sec)*1e9 + int64(st.Ctimespec.Nsec),
-		ino:   uint64(st.Ino),
-		dev:   uint64(st.Dev),
-	}, true
+	return fileStatOf(fi, int64(st.Ctimespec.Sec), int64(st.Ctimespec.Nsec), uint64(st.Ino), uint64(st.Dev)), true
 }

@@ -13,11 +13,5 @@ func statOf(fi fs.FileInfo) (fileStat, bool) {
 	if !ok {
 		return fileStat{}, false
 	}
-	return fileStat{
-		size:  fi.Size(),
-		mtime: fi.ModTime().UnixNano(),
-		ctime: st.Ctim.Sec*1e9 + st.Ctim.Nsec,
-		ino:   st.Ino,
-		dev:   uint64(st.Dev),
-	}, true
+	return fileStatOf(fi, st.Ctim.Sec, st.Ctim.Nsec, st.Ino, uint64(st.Dev)), true
 }

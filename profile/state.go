@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -58,6 +59,11 @@ const racyWindow = 2 * time.Second
 type fileStat struct {
 	size, mtime, ctime int64
 	ino, dev           uint64
+}
+
+// fileStatOf is statOf's result from what the platform's stat gives.
+func fileStatOf(fi fs.FileInfo, ctimeSec, ctimeNsec int64, ino, dev uint64) fileStat {
+	return fileStat{size: fi.Size(), mtime: fi.ModTime().UnixNano(), ctime: ctimeSec*1e9 + ctimeNsec, ino: ino, dev: dev}
 }
 
 // stateFile is one file of a load state.
