@@ -30,16 +30,11 @@ const reductionVersion = 1
 // cacheKey returns the key of a file's reduced snapshot: a SHA-256 of the
 // encoding's and the reduction's versions, every option that changes the
 // reduction (site policy, size limit), the file's base name (it tells a
-// goroutineleak dump and the collect index apart) and its bytes. ok is false
-// when the snapshot cannot be cached: a seeded digest differs from run to
-// run, and a machinery rule without an id cannot be told apart from
-// another.
-func (o *DecodeOptions) cacheKey(data []byte, file string) (key string, ok bool) {
-	return o.cacheKeySum(sha256.Sum256(data), file)
-}
-
-// cacheKeySum is cacheKey given the SHA-256 of the file's bytes.
-func (o *DecodeOptions) cacheKeySum(sum [sha256.Size]byte, file string) (key string, ok bool) {
+// goroutineleak dump and the collect index apart) and its bytes (sum, their
+// SHA-256). ok is false when the snapshot cannot be cached: a seeded digest
+// differs from run to run, and a machinery rule without an id cannot be
+// told apart from another.
+func (o *DecodeOptions) cacheKey(sum [sha256.Size]byte, file string) (key string, ok bool) {
 	if o.Cache == nil {
 		return "", false
 	}
@@ -124,7 +119,7 @@ func (o *DecodeOptions) fromCache(key string) *Snapshot {
 // the key instead.
 func (o *DecodeOptions) toCache(key string, s *Snapshot) {
 	s.File = key
-	data, err := s.MarshalBinary()
+	data, err := s.marshal(o.Interner)
 	s.File = ""
 	if err != nil {
 		return

@@ -71,7 +71,11 @@ func (t *strTable) id(s string) uint64 {
 }
 
 // MarshalBinary encodes the reduced snapshot (see the encoding above).
-func (s *Snapshot) MarshalBinary() ([]byte, error) {
+func (s *Snapshot) MarshalBinary() ([]byte, error) { return s.marshal(nil) }
+
+// marshal is MarshalBinary taking stacks' content keys from in, where each
+// shared stack is hashed once per load, not once per snapshot.
+func (s *Snapshot) marshal(in *Interner) ([]byte, error) {
 	t := &strTable{index: map[strKey]uint64{}}
 	body := s.appendHeader(nil, t)
 	var sb, packed []byte
@@ -82,16 +86,13 @@ func (s *Snapshot) MarshalBinary() ([]byte, error) {
 		for _, v := range sv.Values {
 			packed = protowire.AppendVarint(packed, protowire.EncodeZigZag(v))
 		}
-		sb = protowire.AppendTag(sb, 4, protowire.BytesType)
-		sb = protowire.AppendBytes(sb, packed)
-		sb = appendStack(sb, t, 8, 5, sv.Stack, Stack.contentKey)
+		sb = appendBytes(sb, 4, packed)
+		sb = appendStack(sb, t, 8, 5, sv.Stack, in.contentKey)
 		sb = appendZigZag(sb, 6, sv.StackValue)
 		if g := sv.Goroutines; g != nil {
-			sb = protowire.AppendTag(sb, 7, protowire.BytesType)
-			sb = protowire.AppendBytes(sb, appendGoroutines(nil, t, g))
+			sb = appendBytes(sb, 7, appendGoroutines(nil, t, g))
 		}
-		body = protowire.AppendTag(body, 17, protowire.BytesType)
-		body = protowire.AppendBytes(body, sb)
+		body = appendBytes(body, 17, sb)
 	}
 	return codecEncoder.EncodeAll(t.appendTable(snapshotCodecVersion, body), nil), nil
 }
@@ -103,8 +104,7 @@ func (t *strTable) appendTable(version uint64, body []byte) []byte {
 		n += len(str) + 2 + protowire.SizeVarint(uint64(len(str)))
 	}
 	out := make([]byte, 0, n)
-	out = protowire.AppendTag(out, 1, protowire.VarintType)
-	out = protowire.AppendVarint(out, version)
+	out = appendVarint(out, 1, version)
 	for _, str := range t.list {
 		out = protowire.AppendTag(out, 2, protowire.BytesType)
 		out = protowire.AppendString(out, str)
@@ -112,17 +112,27 @@ func (t *strTable) appendTable(version uint64, body []byte) []byte {
 	return append(out, body...)
 }
 
-func appendZigZag(b []byte, num protowire.Number, v int64) []byte {
+// appendVarint appends field num, a varint.
+func appendVarint(b []byte, num protowire.Number, v uint64) []byte {
 	b = protowire.AppendTag(b, num, protowire.VarintType)
-	return protowire.AppendVarint(b, protowire.EncodeZigZag(v))
+	return protowire.AppendVarint(b, v)
+}
+
+// appendBytes appends field num, bytes.
+func appendBytes(b []byte, num protowire.Number, v []byte) []byte {
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	return protowire.AppendBytes(b, v)
+}
+
+func appendZigZag(b []byte, num protowire.Number, v int64) []byte {
+	return appendVarint(b, num, protowire.EncodeZigZag(v))
 }
 
 // appendHeader appends what a snapshot holds beside its sites (fields 3
 // to 16).
 func (s *Snapshot) appendHeader(body []byte, t *strTable) []byte {
 	str := func(num protowire.Number, v string) {
-		body = protowire.AppendTag(body, num, protowire.VarintType)
-		body = protowire.AppendVarint(body, t.id(v))
+		body = appendVarint(body, num, t.id(v))
 	}
 	str(3, s.File)
 	str(4, s.Source)
@@ -132,8 +142,7 @@ func (s *Snapshot) appendHeader(body []byte, t *strTable) []byte {
 	if !s.Time.IsZero() {
 		body = appendZigZag(body, 8, s.Time.UnixNano())
 	}
-	body = protowire.AppendTag(body, 9, protowire.VarintType)
-	body = protowire.AppendVarint(body, uint64(s.TimeFrom))
+	body = appendVarint(body, 9, uint64(s.TimeFrom))
 	str(10, s.Binary)
 	body = appendZigZag(body, 11, s.Cumulative)
 	body = protowire.AppendTag(body, 12, protowire.Fixed64Type)
@@ -143,12 +152,9 @@ func (s *Snapshot) appendHeader(body []byte, t *strTable) []byte {
 	}
 	for _, m := range s.Metrics {
 		var b []byte
-		b = protowire.AppendTag(b, 1, protowire.VarintType)
-		b = protowire.AppendVarint(b, t.id(m.Name))
-		b = protowire.AppendTag(b, 2, protowire.VarintType)
-		b = protowire.AppendVarint(b, t.id(m.Unit))
-		body = protowire.AppendTag(body, 14, protowire.BytesType)
-		body = protowire.AppendBytes(body, b)
+		b = appendVarint(b, 1, t.id(m.Name))
+		b = appendVarint(b, 2, t.id(m.Unit))
+		body = appendBytes(body, 14, b)
 	}
 	for _, v := range s.Totals {
 		body = appendZigZag(body, 15, v)
@@ -160,24 +166,18 @@ func (s *Snapshot) appendHeader(body []byte, t *strTable) []byte {
 	slices.Sort(keys)
 	for _, k := range keys {
 		var b []byte
-		b = protowire.AppendTag(b, 1, protowire.VarintType)
-		b = protowire.AppendVarint(b, t.id(k))
-		b = protowire.AppendTag(b, 2, protowire.VarintType)
-		b = protowire.AppendVarint(b, t.id(s.Labels[k]))
-		body = protowire.AppendTag(body, 16, protowire.BytesType)
-		body = protowire.AppendBytes(body, b)
+		b = appendVarint(b, 1, t.id(k))
+		b = appendVarint(b, 2, t.id(s.Labels[k]))
+		body = appendBytes(body, 16, b)
 	}
 	return body
 }
 
 // appendSite appends a site's fields 1 to 3.
 func appendSite(b []byte, t *strTable, site Site) []byte {
-	b = protowire.AppendTag(b, 1, protowire.VarintType)
-	b = protowire.AppendVarint(b, t.id(site.Function))
-	b = protowire.AppendTag(b, 2, protowire.VarintType)
-	b = protowire.AppendVarint(b, t.id(site.File))
-	b = protowire.AppendTag(b, 3, protowire.VarintType)
-	return protowire.AppendVarint(b, uint64(max(site.Line, 0)))
+	b = appendVarint(b, 1, t.id(site.Function))
+	b = appendVarint(b, 2, t.id(site.File))
+	return appendVarint(b, 3, uint64(max(site.Line, 0)))
 }
 
 // appendStack appends a stack as its content key (field keyNum, when it
@@ -185,8 +185,7 @@ func appendSite(b []byte, t *strTable, site Site) []byte {
 func appendStack(b []byte, t *strTable, keyNum, framesNum protowire.Number, st Stack, key func(Stack) [2]uint64) []byte {
 	if len(st) > 0 {
 		k := key(st)
-		b = protowire.AppendTag(b, keyNum, protowire.BytesType)
-		b = protowire.AppendBytes(b, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, k[0]), k[1]))
+		b = appendBytes(b, keyNum, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, k[0]), k[1]))
 	}
 	var packed []byte
 	for _, f := range st {
@@ -194,27 +193,20 @@ func appendStack(b []byte, t *strTable, keyNum, framesNum protowire.Number, st S
 		packed = protowire.AppendVarint(packed, t.id(f.File))
 		packed = protowire.AppendVarint(packed, uint64(max(f.Line, 0)))
 	}
-	b = protowire.AppendTag(b, framesNum, protowire.BytesType)
-	return protowire.AppendBytes(b, packed)
+	return appendBytes(b, framesNum, packed)
 }
 
 // appendGoroutines appends g's fields.
 func appendGoroutines(gb []byte, t *strTable, g *GoroutineInfo) []byte {
 	for _, st := range g.States {
 		var b []byte
-		b = protowire.AppendTag(b, 1, protowire.VarintType)
-		b = protowire.AppendVarint(b, t.id(st.State))
-		b = protowire.AppendTag(b, 2, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(max(st.Count, 0)))
-		gb = protowire.AppendTag(gb, 1, protowire.BytesType)
-		gb = protowire.AppendBytes(gb, b)
+		b = appendVarint(b, 1, t.id(st.State))
+		b = appendVarint(b, 2, uint64(max(st.Count, 0)))
+		gb = appendBytes(gb, 1, b)
 	}
-	gb = protowire.AppendTag(gb, 2, protowire.VarintType)
-	gb = protowire.AppendVarint(gb, uint64(max(g.MaxWait, 0)))
-	gb = protowire.AppendTag(gb, 3, protowire.VarintType)
-	gb = protowire.AppendVarint(gb, uint64(max(g.Leaked, 0)))
-	gb = protowire.AppendTag(gb, 4, protowire.VarintType)
-	return protowire.AppendVarint(gb, t.id(g.CreatedBy))
+	gb = appendVarint(gb, 2, uint64(max(g.MaxWait, 0)))
+	gb = appendVarint(gb, 3, uint64(max(g.Leaked, 0)))
+	return appendVarint(gb, 4, t.id(g.CreatedBy))
 }
 
 // The zstd coder of the encoding, shared: EncodeAll and DecodeAll are safe

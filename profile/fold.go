@@ -106,6 +106,15 @@ func (fs *foldSite) addStack(st Stack, v int64, slot int) {
 	}
 }
 
+// eachBit calls f with the index of every bit set in words, in order.
+func eachBit(words []uint64, f func(i int)) {
+	for w, word := range words {
+		for ; word != 0; word &= word - 1 {
+			f(w*64 + bits.TrailingZeros64(word))
+		}
+	}
+}
+
 func setBit(bits []uint64, i int) []uint64 {
 	for len(bits) <= i/64 {
 		bits = append(bits, 0)
@@ -256,13 +265,11 @@ func (fs *foldSite) choose(pos []int) {
 				at = p
 			}
 		} else {
-			for w, word := range b.ties {
-				for ; word != 0; word &= word - 1 {
-					if p := pos[w*64+bits.TrailingZeros64(word)]; p >= 0 {
-						at = min(at, p)
-					}
+			eachBit(b.ties, func(slot int) {
+				if p := pos[slot]; p >= 0 {
+					at = min(at, p)
 				}
-			}
+			})
 		}
 		if best < 0 || b.max > fs.stacks[best].max || b.max == fs.stacks[best].max && at < bestAt {
 			best, bestAt = i, at

@@ -59,6 +59,13 @@ func (in *Interner) contentKey(st Stack) [2]uint64 {
 func (in *Interner) noteKey(k [2]uint64, st Stack) {
 	in.keyMu.Lock()
 	defer in.keyMu.Unlock()
+	in.noteKeyLocked(k, st)
+}
+
+func (in *Interner) noteKeyLocked(k [2]uint64, st Stack) {
+	if len(st) == 0 {
+		return
+	}
 	if in.keyOf == nil {
 		in.keyOf = map[stackID][2]uint64{}
 	}
@@ -81,12 +88,7 @@ func (in *Interner) keepStackKey(k [2]uint64, st Stack) {
 		in.byKey = map[[2]uint64]Stack{}
 	}
 	in.byKey[k] = st
-	if len(st) > 0 {
-		if in.keyOf == nil {
-			in.keyOf = map[stackID][2]uint64{}
-		}
-		in.keyOf[stackID{&st[0], len(st)}] = k
-	}
+	in.noteKeyLocked(k, st)
 }
 
 // fnName is a raw function name's normalised, interned form, its id (one

@@ -47,8 +47,6 @@ type LoadOptions struct {
 	// since (see loadState). Its entries are written whole or not at all
 	// by the Cache; one that does not decode is ignored and rewritten.
 	State Cache
-
-	ignoreState bool // write the state, do not read it
 }
 
 // Skipped is an input that gave no snapshot, with the reason.
@@ -86,6 +84,11 @@ func (l *Loaded) Wait() {
 }
 
 const stdinName = "-"
+
+// putOnly is a Cache that is written, never read.
+type putOnly struct{ Cache }
+
+func (putOnly) Get(string) ([]byte, bool) { return nil, false }
 
 // Load expands the arguments (files, directories walked recursively,
 // globs expanded even when the shell did not, and "-" for standard input),
@@ -131,7 +134,7 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 	if opts.Fold && opts.State != nil {
 		if stateKey, useState = opts.stateKey(files); useState {
 			opts.Decode.sums = true
-			if data, ok := opts.State.Get(stateKey); ok && !opts.ignoreState {
+			if data, ok := opts.State.Get(stateKey); ok {
 				if st, _ = parseState(data, opts.Decode.Interner); st != nil {
 					if reuse, verified = st.reusable(files); reuse == nil {
 						st = nil
@@ -226,13 +229,12 @@ func Load(ctx context.Context, args []string, opts LoadOptions) (*Loaded, error)
 		if folded = foldInto(); stateErr != nil {
 			// A state whose files read but whose columns do not: read
 			// every file (and write the state anew).
-			opts.ignoreState = true
+			opts.State = putOnly{opts.State}
 			return Load(ctx, args, opts)
 		}
 		for i, f := range files {
 			if sf := reuse[f]; sf != nil {
 				snap := sf.snap
-				snap.stat, snap.sum = sf.stat, sf.sum
 				noteFuture(&snap, now)
 				results[i] = result{snap: &snap}
 			}
@@ -365,7 +367,7 @@ func ReadFile(r io.Reader, size int64, file string, o *DecodeOptions, now time.T
 	if o.Cache != nil || o.sums {
 		sum = sha256.Sum256(buf.Bytes())
 	}
-	key, cached := o.cacheKeySum(sum, file)
+	key, cached := o.cacheKey(sum, file)
 	var snap *Snapshot
 	if cached {
 		snap = o.fromCache(key)

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -8,10 +9,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -46,9 +47,9 @@ import (
 //	          encoding, 3 max (zigzag), 4 slot, 5 ties (words as seen))
 //	        7 goroutines (bytes, repeated: 1 slot, 2 details as in the
 //	          snapshot encoding)
-//	File:   1 path (index) 2 size 3 mtime ns (zigzag) 4 ctime ns (zigzag)
-//	        5 inode 6 device 7 SHA-256 (bytes) 8 group (varint: index+1, 0
-//	        for none) 9 slot 10 header (bytes: snapshot fields 3 to 16)
+//	File:   2 size 3 mtime ns (zigzag) 4 ctime ns (zigzag) 5 inode 6 device
+//	        7 SHA-256 (bytes) 8 group (varint: index+1, 0 for none) 9 slot
+//	        10 header (bytes: snapshot fields 3 to 16; its file is the path)
 const stateCodecVersion = 1
 
 // racyWindow: a file changed this close before a state's run began is
@@ -66,13 +67,11 @@ func fileStatOf(fi fs.FileInfo, ctimeSec, ctimeNsec int64, ino, dev uint64) file
 	return fileStat{size: fi.Size(), mtime: fi.ModTime().UnixNano(), ctime: ctimeSec*1e9 + ctimeNsec, ino: ino, dev: dev}
 }
 
-// stateFile is one file of a load state.
+// stateFile is one file of a load state: its snapshot's header (File the
+// path, with its stat and sum), folded into group at slot.
 type stateFile struct {
-	path  string
-	stat  fileStat
-	sum   [sha256.Size]byte
-	snap  Snapshot // its header; folded into group at slot
-	group int      // index in loadState.keys, -1 for none
+	snap  Snapshot
+	group int // index in loadState.keys, -1 for none
 	slot  int
 }
 
@@ -150,13 +149,7 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []by
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b foldKey) int {
-		if a.source != b.source {
-			if a.source < b.source {
-				return -1
-			}
-			return 1
-		}
-		return int(a.kind) - int(b.kind)
+		return cmp.Or(strings.Compare(a.source, b.source), cmp.Compare(a.kind, b.kind))
 	})
 	index := map[foldKey]int{}
 	perms := seriesOrder(f, snaps)
@@ -175,32 +168,23 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []by
 				return words
 			}
 			var out []uint64
-			for w, word := range words {
-				for ; word != 0; word &= word - 1 {
-					out = setBit(out, perm[w*64+bits.TrailingZeros64(word)])
-				}
-			}
+			eachBit(words, func(slot int) { out = setBit(out, perm[slot]) })
 			return out
 		}
 		if g.raw != nil && inOrder {
-			body = protowire.AppendTag(body, 4, protowire.BytesType)
-			body = protowire.AppendBytes(body, g.raw)
+			body = appendBytes(body, 4, g.raw)
 			continue
 		}
 		if n := g.rawLen + g.rawLen/8; cap(gb) < n {
 			gb = make([]byte, 0, n)
 		}
 		gb = gb[:0]
-		gb = protowire.AppendTag(gb, 1, protowire.VarintType)
-		gb = protowire.AppendVarint(gb, t.id(k.source))
-		gb = protowire.AppendTag(gb, 2, protowire.VarintType)
-		gb = protowire.AppendVarint(gb, uint64(k.kind))
-		gb = protowire.AppendTag(gb, 3, protowire.VarintType)
-		gb = protowire.AppendVarint(gb, uint64(g.slots))
+		gb = appendVarint(gb, 1, t.id(k.source))
+		gb = appendVarint(gb, 2, uint64(k.kind))
+		gb = appendVarint(gb, 3, uint64(g.slots))
 		for _, fs := range g.sites {
 			if fs.raw != nil && inOrder {
-				gb = protowire.AppendTag(gb, 4, protowire.BytesType)
-				gb = protowire.AppendBytes(gb, fs.raw)
+				gb = appendBytes(gb, 4, fs.raw)
 				continue
 			}
 			sb = appendSite(sb[:0], t, fs.site)
@@ -213,83 +197,58 @@ func encodeState(f *fold, snaps []*Snapshot, start time.Time, in *Interner) []by
 					}
 					col = packInts(moved)
 				}
-				xb = protowire.AppendTag(xb[:0], 1, protowire.BytesType)
-				xb = protowire.AppendBytes(xb, col.b)
-				for i, v := range [...]uint64{2: uint64(col.n), 3: protowire.EncodeZigZag(col.last), 4: uint64(col.run), 5: uint64(col.runAt)} {
-					if i >= 2 {
-						xb = protowire.AppendTag(xb, protowire.Number(i), protowire.VarintType)
-						xb = protowire.AppendVarint(xb, v)
-					}
-				}
-				sb = protowire.AppendTag(sb, 4, protowire.BytesType)
-				sb = protowire.AppendBytes(sb, xb)
+				xb = appendBytes(xb[:0], 1, col.b)
+				xb = appendVarint(xb, 2, uint64(col.n))
+				xb = appendZigZag(xb, 3, col.last)
+				xb = appendVarint(xb, 4, uint64(col.run))
+				xb = appendVarint(xb, 5, uint64(col.runAt))
+				sb = appendBytes(sb, 4, xb)
 			}
-			sb = protowire.AppendTag(sb, 5, protowire.BytesType)
-			sb = protowire.AppendBytes(sb, appendWords(xb[:0], bits(fs.seen)))
+			sb = appendBytes(sb, 5, appendWords(xb[:0], bits(fs.seen)))
 			for _, st := range fs.stacks {
 				if st.frames != nil && len(st.stack) > 0 {
 					k := in.contentKey(st.stack)
-					xb = protowire.AppendTag(xb[:0], 1, protowire.BytesType)
-					xb = protowire.AppendBytes(xb, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, k[0]), k[1]))
-					xb = protowire.AppendTag(xb, 2, protowire.BytesType)
-					xb = protowire.AppendBytes(xb, st.frames)
+					xb = appendBytes(xb[:0], 1, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, k[0]), k[1]))
+					xb = appendBytes(xb, 2, st.frames)
 				} else {
 					xb = appendStack(xb[:0], t, 1, 2, st.stack, in.contentKey)
 				}
 				xb = appendZigZag(xb, 3, st.max)
-				xb = protowire.AppendTag(xb, 4, protowire.VarintType)
-				xb = protowire.AppendVarint(xb, uint64(perm[st.slot]))
+				xb = appendVarint(xb, 4, uint64(perm[st.slot]))
 				if st.ties != nil {
-					xb = protowire.AppendTag(xb, 5, protowire.BytesType)
-					xb = protowire.AppendBytes(xb, appendWords(nil, bits(st.ties)))
+					xb = appendBytes(xb, 5, appendWords(nil, bits(st.ties)))
 				}
-				sb = protowire.AppendTag(sb, 6, protowire.BytesType)
-				sb = protowire.AppendBytes(sb, xb)
+				sb = appendBytes(sb, 6, xb)
 			}
 			for _, sg := range fs.gors {
 				xb = xb[:0]
-				xb = protowire.AppendTag(xb, 1, protowire.VarintType)
-				xb = protowire.AppendVarint(xb, uint64(perm[sg.slot]))
-				xb = protowire.AppendTag(xb, 2, protowire.BytesType)
-				xb = protowire.AppendBytes(xb, appendGoroutines(nil, t, sg.info))
-				sb = protowire.AppendTag(sb, 7, protowire.BytesType)
-				sb = protowire.AppendBytes(sb, xb)
+				xb = appendVarint(xb, 1, uint64(perm[sg.slot]))
+				xb = appendBytes(xb, 2, appendGoroutines(nil, t, sg.info))
+				sb = appendBytes(sb, 7, xb)
 			}
-			gb = protowire.AppendTag(gb, 4, protowire.BytesType)
-			gb = protowire.AppendBytes(gb, sb)
+			gb = appendBytes(gb, 4, sb)
 		}
-		body = protowire.AppendTag(body, 4, protowire.BytesType)
-		body = protowire.AppendBytes(body, gb)
+		body = appendBytes(body, 4, gb)
 	}
 	var fb []byte
 	for _, s := range snaps {
-		fb = fb[:0]
-		fb = protowire.AppendTag(fb, 1, protowire.VarintType)
-		fb = protowire.AppendVarint(fb, t.id(s.File))
-		fb = protowire.AppendTag(fb, 2, protowire.VarintType)
-		fb = protowire.AppendVarint(fb, uint64(s.stat.size))
+		future := futureNote(s)
+		fb = appendVarint(fb[:0], 2, uint64(s.stat.size))
 		fb = appendZigZag(fb, 3, s.stat.mtime)
 		fb = appendZigZag(fb, 4, s.stat.ctime)
-		fb = protowire.AppendTag(fb, 5, protowire.VarintType)
-		fb = protowire.AppendVarint(fb, s.stat.ino)
-		fb = protowire.AppendTag(fb, 6, protowire.VarintType)
-		fb = protowire.AppendVarint(fb, s.stat.dev)
-		fb = protowire.AppendTag(fb, 7, protowire.BytesType)
-		fb = protowire.AppendBytes(fb, s.sum[:])
+		fb = appendVarint(fb, 5, s.stat.ino)
+		fb = appendVarint(fb, 6, s.stat.dev)
+		fb = appendBytes(fb, 7, s.sum[:])
 		if s.fold != nil {
-			fb = protowire.AppendTag(fb, 8, protowire.VarintType)
-			fb = protowire.AppendVarint(fb, uint64(index[s.foldKey]+1))
-			fb = protowire.AppendTag(fb, 9, protowire.VarintType)
-			fb = protowire.AppendVarint(fb, uint64(perms[s.foldKey][s.foldSlot]))
+			fb = appendVarint(fb, 8, uint64(index[s.foldKey]+1))
+			fb = appendVarint(fb, 9, uint64(perms[s.foldKey][s.foldSlot]))
 		}
 		// The header as read, before Load names sources; a note on a
 		// time in the future is made again against the next run's clock.
 		h := *s
-		h.Notes = slices.DeleteFunc(slices.Clone(h.Notes), func(n string) bool { return n == futureNote(s) })
-		fb = protowire.AppendTag(fb, 10, protowire.BytesType)
-		fb = protowire.AppendBytes(fb, h.appendHeader(nil, t))
-		body = protowire.AppendTag(body, 5, protowire.BytesType)
-		body = protowire.AppendBytes(body, fb)
+		h.Notes = slices.DeleteFunc(slices.Clone(h.Notes), func(n string) bool { return n == future })
+		fb = appendBytes(fb, 10, h.appendHeader(nil, t))
+		body = appendBytes(body, 5, fb)
 	}
 	return t.appendTable(stateCodecVersion, body)
 }
@@ -580,23 +539,21 @@ func decodeStateFile(b []byte, str func(uint64) (string, error)) (stateFile, err
 	hasSum := false
 	e := fields(b, func(num protowire.Number, _ protowire.Type, v uint64, data []byte) error {
 		switch num {
-		case 1:
-			f.path, err = str(v)
 		case 2:
-			f.stat.size = int64(min(v, 1<<63-1))
+			f.snap.stat.size = int64(min(v, 1<<63-1))
 		case 3:
-			f.stat.mtime = protowire.DecodeZigZag(v)
+			f.snap.stat.mtime = protowire.DecodeZigZag(v)
 		case 4:
-			f.stat.ctime = protowire.DecodeZigZag(v)
+			f.snap.stat.ctime = protowire.DecodeZigZag(v)
 		case 5:
-			f.stat.ino = v
+			f.snap.stat.ino = v
 		case 6:
-			f.stat.dev = v
+			f.snap.stat.dev = v
 		case 7:
 			if len(data) != sha256.Size {
 				return errCodec
 			}
-			copy(f.sum[:], data)
+			copy(f.snap.sum[:], data)
 			hasSum = true
 		case 8:
 			f.group = int(min(v, maxStateSlots)) - 1
@@ -609,7 +566,7 @@ func decodeStateFile(b []byte, str func(uint64) (string, error)) (stateFile, err
 		}
 		return err
 	})
-	if e == nil && (!hasSum || f.path == "" || len(f.snap.Totals) != len(f.snap.Metrics)) {
+	if e == nil && (!hasSum || f.snap.File == "" || len(f.snap.Totals) != len(f.snap.Metrics)) {
 		e = fmt.Errorf("%w: a file without its path, sum or totals", errCodec)
 	}
 	return f, e
@@ -662,23 +619,24 @@ func (st *loadState) reusable(files []string) (byPath map[string]*stateFile, ver
 	byPath = make(map[string]*stateFile, len(st.files))
 	for i := range st.files {
 		f := &st.files[i]
-		if !inputs[f.path] || byPath[f.path] != nil {
+		path, was := f.snap.File, &f.snap.stat
+		if !inputs[path] || byPath[path] != nil {
 			return nil, 0
 		}
-		fi, err := os.Stat(f.path)
+		fi, err := os.Stat(path)
 		if err != nil || !fi.Mode().IsRegular() {
 			return nil, 0
 		}
 		now, ok := statOf(fi)
-		if !ok || now != f.stat || time.Unix(0, now.ctime).After(st.start.Add(-racyWindow)) || time.Unix(0, now.mtime).After(st.start.Add(-racyWindow)) {
-			sum, err := fileSum(f.path, f.stat.size)
-			if err != nil || sum != f.sum {
+		if !ok || now != *was || time.Unix(0, now.ctime).After(st.start.Add(-racyWindow)) || time.Unix(0, now.mtime).After(st.start.Add(-racyWindow)) {
+			sum, err := fileSum(path, was.size)
+			if err != nil || sum != f.snap.sum {
 				return nil, 0
 			}
 			verified++
-			f.stat = now
+			*was = now
 		}
-		byPath[f.path] = f
+		byPath[path] = f
 	}
 	return byPath, verified
 }
